@@ -1,0 +1,10 @@
+DROP TRIGGER audit_events_no_delete;
+DROP TRIGGER audit_events_no_update;
+DROP TABLE audit_chain;
+DROP TABLE audit_events;
+DROP TABLE login_throttle;
+DROP TABLE refresh_tokens;
+DROP TABLE sessions;
+DROP TABLE user_roles;
+DROP TABLE users;
+DROP TABLE units;

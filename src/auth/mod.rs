@@ -1,0 +1,11 @@
+//! Authentication and authorisation mechanisms: password hashing and policy, tokens, roles and
+//! permissions, and the extractors that guard every handler. No routes and no tables of its
+//! own: accounts builds login on these, and every domain guards its handlers with them.
+
+pub mod password;
+pub mod roles;
+pub mod tokens;
+mod user;
+
+pub use roles::{Permission, Role};
+pub use user::{can, AuthUser, Authorized, RequiredPermission};

@@ -1,0 +1,152 @@
+//! Roles and the one role -> permission table. Deny by default: a permission not listed for a
+//! role is refused with 403.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A role a user holds (see README's roles table).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    UfwdStaff,
+    OrgStaff,
+    Leader,
+    Department,
+    Representative,
+    Auditor,
+}
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::Admin,
+        Role::UfwdStaff,
+        Role::OrgStaff,
+        Role::Leader,
+        Role::Department,
+        Role::Representative,
+        Role::Auditor,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::UfwdStaff => "ufwd_staff",
+            Role::OrgStaff => "org_staff",
+            Role::Leader => "leader",
+            Role::Department => "department",
+            Role::Representative => "representative",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    /// The simplified-Chinese label a client shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "系统管理员",
+            Role::UfwdStaff => "区委统战部",
+            Role::OrgStaff => "区委组织部",
+            Role::Leader => "区领导",
+            Role::Department => "承办部门",
+            Role::Representative => "党外代表人士",
+            Role::Auditor => "审计监督",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == value)
+    }
+
+    /// Admin and auditor are held alone (separation of duties): the one who manages accounts
+    /// or reviews the record must not also act in the business.
+    pub fn must_be_alone(self) -> bool {
+        matches!(self, Role::Admin | Role::Auditor)
+    }
+}
+
+/// Checks a set of roles a user is to hold: at least one, no duplicates, and admin or auditor
+/// only alone. Returns the rule broken.
+pub fn check_role_set(roles: &[Role]) -> Result<(), &'static str> {
+    if roles.is_empty() {
+        return Err("at_least_one_role");
+    }
+    let mut sorted = roles.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    if sorted.len() != roles.len() {
+        return Err("duplicate_role");
+    }
+    if roles.len() > 1 && roles.iter().any(|r| r.must_be_alone()) {
+        return Err("admin_and_auditor_must_be_held_alone");
+    }
+    Ok(())
+}
+
+/// What a role may do. Object scope (own records, own unit) is checked by the services.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Permission {
+    /// List and read units (the organisation chart is not personal data).
+    UnitsRead,
+    UnitsManage,
+    UsersRead,
+    UsersManage,
+    /// Read the audit log and verify its chain.
+    AuditRead,
+}
+
+pub fn permissions(role: Role) -> &'static [Permission] {
+    use Permission::*;
+    match role {
+        Role::Admin => &[UnitsRead, UnitsManage, UsersRead, UsersManage],
+        Role::Auditor => &[UnitsRead, AuditRead],
+        Role::UfwdStaff
+        | Role::OrgStaff
+        | Role::Leader
+        | Role::Department
+        | Role::Representative => &[UnitsRead],
+    }
+}
+
+pub fn roles_allow(roles: &[Role], permission: Permission) -> bool {
+    roles.iter().any(|r| permissions(*r).contains(&permission))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admin_and_auditor_are_held_alone() {
+        assert!(check_role_set(&[Role::Admin]).is_ok());
+        assert!(check_role_set(&[Role::UfwdStaff, Role::Leader]).is_ok());
+        assert!(check_role_set(&[Role::Admin, Role::Leader]).is_err());
+        assert!(check_role_set(&[Role::Auditor, Role::OrgStaff]).is_err());
+        assert!(check_role_set(&[]).is_err());
+        assert!(check_role_set(&[Role::Leader, Role::Leader]).is_err());
+    }
+
+    #[test]
+    fn only_the_auditor_reads_the_audit_log_and_only_admin_manages_accounts() {
+        for role in Role::ALL {
+            assert_eq!(
+                roles_allow(&[role], Permission::AuditRead),
+                role == Role::Auditor
+            );
+            assert_eq!(
+                roles_allow(&[role], Permission::UsersManage),
+                role == Role::Admin
+            );
+            assert!(roles_allow(&[role], Permission::UnitsRead));
+        }
+    }
+
+    #[test]
+    fn role_names_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+            assert_eq!(serde_json::to_value(role).unwrap(), role.as_str());
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! Database access for both engines: one connection type over PostgreSQL and SQLite, a pool
+//! that picks the engine by URL, the embedded migrations, and `run`/`write`, which move every
+//! query off the async workers onto the blocking pool.
+
+pub mod schema;
+
+use std::time::Duration;
+
+use actix_web::web;
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ManageConnection, Pool, R2D2Connection};
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::ApiError;
+
+/// A connection to whichever engine the configured URL names.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type DbPool = Pool<ConnectionManager>;
+
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// Which engine a database URL names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Postgres,
+    Sqlite,
+}
+
+impl Engine {
+    pub fn of_url(url: &str) -> Engine {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Engine::Postgres
+        } else {
+            Engine::Sqlite
+        }
+    }
+}
+
+/// The SQLite file path a URL names (`sqlite://path`, `sqlite:path` or a plain path).
+pub fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
+/// An r2d2 manager that opens the engine named by the URL, sets the SQLite pragmas on every new
+/// connection, and reports the real connection error (diesel's derived `establish` hides it).
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: String,
+    engine: Engine,
+}
+
+impl ConnectionManager {
+    pub fn new(url: &str) -> Self {
+        ConnectionManager {
+            url: url.to_owned(),
+            engine: Engine::of_url(url),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("cannot connect: {0}")]
+    Connect(#[from] diesel::ConnectionError),
+    #[error("connection check failed: {0}")]
+    Query(#[from] diesel::result::Error),
+}
+
+/// Pragmas for every SQLite connection: enforce foreign keys; WAL so that readers never block the
+/// writer; `synchronous = NORMAL`, which in WAL mode keeps every committed transaction through a
+/// crash of the process (only a power loss can drop the last ones); wait for a busy lock rather
+/// than fail at once.
+const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
+     PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;";
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConn;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<DbConn, ConnectError> {
+        match self.engine {
+            Engine::Postgres => Ok(DbConn::Pg(PgConnection::establish(&self.url)?)),
+            Engine::Sqlite => {
+                let mut conn = SqliteConnection::establish(sqlite_path(&self.url))?;
+                conn.batch_execute(SQLITE_PRAGMAS)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnectError> {
+        Ok(conn.ping()?)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// Builds the pool without opening a connection, so that the caller decides what a database that
+/// is down means (start-up fails in `migrate`; requests answer 503 and the pool recovers).
+pub fn build_pool(url: &str, max_size: u32, checkout_timeout: Duration) -> DbPool {
+    if Engine::of_url(url) == Engine::Sqlite {
+        if let Some(dir) = std::path::Path::new(sqlite_path(url)).parent() {
+            if !dir.as_os_str().is_empty() {
+                // An error here surfaces as a clear connection error on first use.
+                let _ = std::fs::create_dir_all(dir);
+            }
+        }
+    }
+    Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(0))
+        .connection_timeout(checkout_timeout)
+        .test_on_check_out(true)
+        .build_unchecked(ConnectionManager::new(url))
+}
+
+/// Applies the embedded migrations of the connection's engine; returns the names applied.
+pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, Box<dyn std::error::Error + Send + Sync>> {
+    let applied = match conn {
+        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS)?,
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS)?,
+    };
+    Ok(applied.iter().map(ToString::to_string).collect())
+}
+
+/// Runs `f` with a pooled connection on the blocking thread pool.
+pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    web::block(move || {
+        let mut conn = pool.get().map_err(ApiError::from_pool)?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|_| ApiError::internal("database task was cancelled"))?
+}
+
+/// Runs `f` in a writing transaction: commits when it returns `Ok`, rolls back (audit rows
+/// included) when it returns `Err`.
+pub async fn write<T, F>(pool: &DbPool, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    run(pool, move |conn| write_transaction(conn, f)).await
+}
+
+/// A transaction that takes the write lock first. Updating the audit chain's head row before
+/// anything else serialises writers on both engines: on PostgreSQL it is a row lock held to
+/// commit; on SQLite a write as the first statement takes the database's write lock (waiting
+/// out `busy_timeout`), so a transaction never reads a snapshot it then cannot write from.
+pub fn write_transaction<T, F>(conn: &mut DbConn, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError>,
+{
+    conn.transaction(|conn| {
+        diesel::sql_query("UPDATE audit_chain SET last_seq = last_seq WHERE id = 1")
+            .execute(conn)?;
+        f(conn)
+    })
+}
+
+/// The current UTC time, truncated to microseconds (what both engines store).
+pub fn now() -> chrono::NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    chrono::Timelike::with_nanosecond(&now, now.and_utc().timestamp_subsec_micros() * 1000)
+        .unwrap_or(now)
+}

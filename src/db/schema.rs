@@ -1,0 +1,114 @@
+//! Tables as both migration trees define them (written by hand; see `diesel.toml`).
+
+diesel::table! {
+    units (id) {
+        id -> BigInt,
+        name -> Text,
+        kind -> Text,
+        parent_id -> Nullable<BigInt>,
+        division_code -> Nullable<Text>,
+        active -> Bool,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        unit_id -> Nullable<BigInt>,
+        cadre_id -> Nullable<BigInt>,
+        active -> Bool,
+        token_version -> Integer,
+        version -> Integer,
+        password_changed_at -> Timestamp,
+        last_login_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_roles (user_id, role) {
+        user_id -> BigInt,
+        role -> Text,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> BigInt,
+        session_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_throttle (username) {
+        username -> Text,
+        failures -> Integer,
+        window_started_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        lockouts -> Integer,
+    }
+}
+
+diesel::table! {
+    audit_events (seq) {
+        seq -> BigInt,
+        occurred_at -> Timestamp,
+        actor_id -> Nullable<BigInt>,
+        actor_label -> Text,
+        actor_roles -> Text,
+        action -> Text,
+        entity -> Text,
+        entity_id -> Nullable<Text>,
+        before_json -> Nullable<Text>,
+        after_json -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_chain (id) {
+        id -> Integer,
+        last_seq -> BigInt,
+        last_hash -> Text,
+    }
+}
+
+diesel::joinable!(users -> units (unit_id));
+diesel::joinable!(user_roles -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(refresh_tokens -> sessions (session_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    units,
+    users,
+    user_roles,
+    sessions,
+    refresh_tokens,
+    login_throttle,
+    audit_events,
+    audit_chain,
+);

@@ -1,0 +1,11 @@
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod openapi;
+pub mod startup;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,18 @@
+//! HTTP plumbing shared by every domain: the request context (request id, log span, security
+//! headers, one error shape), JSON/query extractors that validate, pagination, and the
+//! optimistic-concurrency headers.
+
+mod context;
+mod extract;
+mod pagination;
+mod version;
+
+pub use context::{current_request_id, request_context};
+pub use extract::{json_config, path_config, query_config, ValidatedJson, ValidatedQuery};
+pub use pagination::{Page, PageCursor};
+pub use version::{if_match, with_etag};
+
+/// The answer for a path that no route serves.
+pub async fn no_such_route() -> Result<actix_web::HttpResponse, crate::error::ApiError> {
+    Err(crate::error::ApiError::NoSuchRoute)
+}
