@@ -36,15 +36,17 @@ pub fn count_users(conn: &mut DbConn) -> QueryResult<i64> {
     users::table.count().get_result(conn)
 }
 
+/// A user's roles, in the canonical order of `Role::ALL`.
 pub fn roles_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Role>> {
-    Ok(user_roles::table
+    let mut roles: Vec<Role> = user_roles::table
         .filter(user_roles::user_id.eq(user_id))
         .select(user_roles::role)
-        .order(user_roles::role.asc())
         .load::<String>(conn)?
         .iter()
         .filter_map(|r| Role::parse(r))
-        .collect())
+        .collect();
+    roles.sort();
+    Ok(roles)
 }
 
 /// Roles of many users at once (for list pages).

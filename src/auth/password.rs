@@ -94,7 +94,7 @@ static COMMON_PASSWORDS: LazyLock<HashSet<String>> = LazyLock::new(|| {
 ///
 /// Refused: fewer than 12 or more than 256 characters; a password on the shipped list of
 /// 19,625 common passwords, also when only digits or symbols were added around one (`password2024!`);
-/// one character repeated; one containing the user name.
+/// one or two characters repeated, or a run such as `123456789012`; one containing the user name.
 pub fn check_password_policy(password: &str, username: &str) -> Result<(), &'static str> {
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_CHARS {
@@ -113,7 +113,7 @@ pub fn check_password_policy(password: &str, username: &str) -> Result<(), &'sta
     let mut distinct = lower.chars().collect::<Vec<_>>();
     distinct.sort_unstable();
     distinct.dedup();
-    if distinct.len() <= 2 {
+    if distinct.len() <= 2 || is_mostly_a_run(&lower) {
         return Err("too_simple");
     }
     let username = username.to_lowercase();
@@ -121,6 +121,21 @@ pub fn check_password_policy(password: &str, username: &str) -> Result<(), &'sta
         return Err("contains_username");
     }
     Ok(())
+}
+
+/// Whether at least 80 % of neighbouring characters step by one (`123456789012`, `abcdefghijkl`,
+/// `987654321098`): such a password is guessed at once however long it is.
+fn is_mostly_a_run(password: &str) -> bool {
+    let chars: Vec<u32> = password.chars().map(u32::from).collect();
+    let steps = chars
+        .windows(2)
+        .filter(|w| {
+            w[0].abs_diff(w[1]) == 1
+                || (w[0] == u32::from('9') && w[1] == u32::from('0'))
+                || (w[0] == u32::from('0') && w[1] == u32::from('9'))
+        })
+        .count();
+    steps * 5 >= (chars.len() - 1) * 4
 }
 
 /// A random password for generated accounts (the first admin): 24 characters from an alphabet

@@ -1,1 +1,12 @@
+//! API tests: the real application over HTTP, on SQLite, and on PostgreSQL when
+//! `TEST_DATABASE_URL` is set (each test gets its own fresh database).
 
+mod helpers;
+
+mod access;
+mod audit;
+mod auth;
+mod errors;
+mod platform;
+mod units;
+mod users;

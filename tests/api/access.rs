@@ -1,0 +1,142 @@
+//! The role table, walked over every route of the OpenAPI document and every role. A route
+//! that is served but missing here (or listed here but not served) fails the test, so every
+//! new route must state who may call it.
+
+use std::collections::BTreeSet;
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::helpers::{TestApp, ROLES};
+
+/// Who may call a route.
+enum Access {
+    /// Anyone, without a token.
+    Public,
+    /// Any signed-in user.
+    SignedIn,
+    /// Signed-in users holding one of these roles; the others get 403.
+    Roles(&'static [&'static str]),
+}
+
+use Access::{Public, Roles, SignedIn};
+
+const EVERYONE: &[&str] = &[
+    "admin",
+    "ufwd_staff",
+    "org_staff",
+    "leader",
+    "department",
+    "representative",
+    "auditor",
+];
+
+/// The expected rule of every route. Keep it in step with `src/auth/roles.rs`.
+const TABLE: &[(&str, &str, Access)] = &[
+    ("GET", "/health/live", Public),
+    ("GET", "/health/ready", Public),
+    ("POST", "/api/v1/auth/login", Public),
+    ("POST", "/api/v1/auth/refresh", Public),
+    ("POST", "/api/v1/auth/logout", SignedIn),
+    ("GET", "/api/v1/me", SignedIn),
+    ("PUT", "/api/v1/me/password", SignedIn),
+    ("GET", "/api/v1/users", Roles(&["admin"])),
+    ("POST", "/api/v1/users", Roles(&["admin"])),
+    ("GET", "/api/v1/users/{id}", Roles(&["admin"])),
+    ("PATCH", "/api/v1/users/{id}", Roles(&["admin"])),
+    (
+        "POST",
+        "/api/v1/users/{id}/reset-password",
+        Roles(&["admin"]),
+    ),
+    ("GET", "/api/v1/units", Roles(EVERYONE)),
+    ("POST", "/api/v1/units", Roles(&["admin"])),
+    ("GET", "/api/v1/units/{id}", Roles(EVERYONE)),
+    ("PATCH", "/api/v1/units/{id}", Roles(&["admin"])),
+    ("GET", "/api/v1/audit/events", Roles(&["auditor"])),
+    ("GET", "/api/v1/audit/verify", Roles(&["auditor"])),
+];
+
+/// Routes that end the caller's session are walked last, so that the tokens stay valid.
+const SESSION_ENDING: &[&str] = &["/api/v1/auth/logout"];
+
+fn documented_routes(doc: &Value) -> BTreeSet<(String, String)> {
+    let mut routes = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                routes.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    routes
+}
+
+#[actix_web::test]
+async fn every_route_and_role_follows_the_table() {
+    let app = TestApp::spawn().await;
+    let doc: Value = app
+        .request(Method::GET, "/api-docs/openapi.json", None)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let documented = documented_routes(&doc);
+    let tabled: BTreeSet<(String, String)> = TABLE
+        .iter()
+        .map(|(m, p, _)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(
+        documented, tabled,
+        "the OpenAPI document and the role table list different routes"
+    );
+
+    let admin = app.admin_token().await;
+    let mut tokens = Vec::new();
+    for role in ROLES {
+        tokens.push((role, app.token_for(&admin, role).await));
+    }
+
+    let mut order: Vec<&(&str, &str, Access)> = TABLE.iter().collect();
+    order.sort_by_key(|(_, path, _)| SESSION_ENDING.contains(path));
+    for (method, path, access) in order {
+        let url = path.replace("{id}", "999999");
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let callers = std::iter::once((None, None))
+            .chain(tokens.iter().map(|(r, t)| (Some(*r), Some(t.as_str()))));
+        for (role, token) in callers {
+            let mut request = app.request(method.clone(), &url, token);
+            if method != Method::GET {
+                request = request.json(&serde_json::json!({}));
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            let who = role.unwrap_or("no token");
+            assert!(
+                !status.is_server_error(),
+                "{method} {path} as {who}: {status} {body}"
+            );
+            assert_ne!(
+                body["code"], "no_such_route",
+                "{method} {path} is documented but not served"
+            );
+            let expected_refusal = match (access, role) {
+                (Public, _) => None,
+                (_, None) => Some(StatusCode::UNAUTHORIZED),
+                (SignedIn, Some(_)) => None,
+                (Roles(allowed), Some(role)) if allowed.contains(&role) => None,
+                (Roles(_), Some(_)) => Some(StatusCode::FORBIDDEN),
+            };
+            match expected_refusal {
+                Some(refusal) => assert_eq!(status, refusal, "{method} {path} as {who}: {body}"),
+                None => assert!(
+                    status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN,
+                    "{method} {path} as {who} was refused: {status} {body}"
+                ),
+            }
+        }
+    }
+}
