@@ -335,3 +335,34 @@ fn collect_validation_errors(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::MessageBody;
+
+    #[test]
+    fn internal_errors_show_nothing_but_the_request_id() {
+        let error =
+            ApiError::internal("connection to 10.0.0.5 refused: password authentication failed");
+        let response = error.error_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = response.into_body().try_into_bytes().unwrap();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(!text.contains("10.0.0.5"), "{text}");
+        assert!(!text.contains("password"), "{text}");
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(json["code"], "internal_error");
+        assert!(json.get("detail").is_none());
+    }
+
+    #[test]
+    fn database_errors_map_to_stable_answers() {
+        assert!(matches!(
+            ApiError::from(DieselError::NotFound),
+            ApiError::NotFound
+        ));
+        assert!(is_sqlite_unavailable("database is locked"));
+        assert!(!is_sqlite_unavailable("no such table: units"));
+    }
+}
