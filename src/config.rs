@@ -22,6 +22,8 @@ pub struct Config {
     pub bind: String,
     pub data_dir: PathBuf,
     pub jwt_secret: Vec<u8>,
+    /// The master key for protected fields (ID numbers, phones), 32 bytes.
+    pub data_key: [u8; 32],
     pub log_filter: String,
     pub db_pool_size: u32,
     pub db_checkout_timeout: Duration,
@@ -52,6 +54,8 @@ pub enum ConfigError {
     WeakSecretInProduction,
     #[error("TONGXIN_JWT_SECRET is shorter than {MIN_SECRET_BYTES} bytes")]
     ShortSecret,
+    #[error("TONGXIN_DATA_KEY must be 64 hexadecimal digits (32 bytes); production requires it")]
+    DataKey,
     #[error("cannot use the data directory {0}: {1}")]
     DataDir(PathBuf, std::io::Error),
 }
@@ -84,8 +88,14 @@ impl Config {
             (Some(_), Environment::Development) => return Err(ConfigError::ShortSecret),
             (None, Environment::Development) => development_secret(&data_dir)?,
         };
+        let data_key = match (var("TONGXIN_DATA_KEY"), environment) {
+            (Some(hex_key), _) => parse_data_key(&hex_key).ok_or(ConfigError::DataKey)?,
+            (None, Environment::Production) => return Err(ConfigError::DataKey),
+            (None, Environment::Development) => development_data_key(&data_dir)?,
+        };
         Ok(Config {
             environment,
+            data_key,
             database_url,
             bind: var("TONGXIN_BIND").unwrap_or_else(|| "127.0.0.1:8080".into()),
             data_dir,
@@ -121,6 +131,26 @@ fn development_secret(data_dir: &Path) -> Result<Vec<u8>, ConfigError> {
     let secret = hex::encode(bytes).into_bytes();
     write_private_file(&path, &secret).map_err(|e| ConfigError::DataDir(data_dir.into(), e))?;
     Ok(secret)
+}
+
+fn parse_data_key(hex_key: &str) -> Option<[u8; 32]> {
+    hex::decode(hex_key.trim()).ok()?.try_into().ok()
+}
+
+/// Like the development secret: generated once, kept in `<data dir>/data-key` (0600). Losing
+/// this file makes the protected fields unreadable, so back it up with the database.
+fn development_data_key(data_dir: &Path) -> Result<[u8; 32], ConfigError> {
+    let path = data_dir.join("data-key");
+    if let Some(key) = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|s| parse_data_key(&s))
+    {
+        return Ok(key);
+    }
+    let key: [u8; 32] = rand::rng().random();
+    write_private_file(&path, hex::encode(key).as_bytes())
+        .map_err(|e| ConfigError::DataDir(data_dir.into(), e))?;
+    Ok(key)
 }
 
 /// Writes a file that only its owner can read (0600), creating its directory.

@@ -1,11 +1,14 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod cadres;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod health;
 pub mod openapi;
 pub mod startup;
 pub mod telemetry;
+pub mod text;
 pub mod web;

@@ -1,4 +1,5 @@
-//! The `tongxin` command: `serve` (default), `migrate`, `create-user`, `audit verify`, `openapi`.
+//! The `tongxin` command: `serve` (default), `migrate`, `create-user`, `audit verify`,
+//! `seed-demo`, `openapi`.
 
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -9,7 +10,9 @@ use tongxin::accounts::{self, dto::CreateUserRequest};
 use tongxin::audit::{self, Actor};
 use tongxin::auth::password::hash_password;
 use tongxin::auth::Role;
+use tongxin::cadres::seed;
 use tongxin::config::{redact_url, Config};
+use tongxin::crypto::DataKey;
 use tongxin::db::{self, DbConn};
 use tongxin::startup::{openapi_document, Application};
 use tongxin::telemetry;
@@ -59,6 +62,12 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Add synthetic demo cadres (and the district's units) for trying the system or benchmarks.
+    SeedDemo {
+        /// How many cadres to add.
+        #[arg(long, default_value_t = 1000)]
+        cadres: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -114,6 +123,21 @@ fn main() -> ExitCode {
             } else {
                 ExitCode::FAILURE
             })
+        }),
+        Command::SeedDemo { cadres } => with_connection(&config, |conn| {
+            let key = DataKey::new(&config.data_key);
+            let started = std::time::Instant::now();
+            let written = seed::seed(conn, &key, cadres, 1000, |done| {
+                if done % 10_000 == 0 || done == cadres {
+                    eprintln!("seed-demo: {done} of {cadres} cadres");
+                }
+            })
+            .map_err(describe)?;
+            println!(
+                "added {written} demo cadres in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
         }),
         Command::Openapi => unreachable!("handled above"),
     }

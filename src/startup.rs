@@ -17,7 +17,9 @@ use crate::audit::{self, Actor};
 use crate::auth::password::{hash_password, random_password, PasswordWork};
 use crate::auth::tokens::TokenKeys;
 use crate::auth::Role;
+use crate::cadres;
 use crate::config::{write_private_file, Config};
+use crate::crypto::DataKey;
 use crate::db::{self, DbConn, DbPool};
 use crate::error::ApiError;
 use crate::openapi::ApiDoc;
@@ -30,6 +32,7 @@ pub const INITIAL_ADMIN_PASSWORD_FILE: &str = "initial-admin-password";
 pub fn configure(cfg: &mut ServiceConfig) {
     accounts::routes(cfg);
     audit::routes(cfg);
+    cadres::routes(cfg);
 }
 
 fn with_routes<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
@@ -91,6 +94,7 @@ impl Application {
             PasswordWork::new(cores).map_err(|e| StartupError::Database(e.to_string()))?;
         let passwords = web::Data::new(passwords);
         let keys = web::Data::new(TokenKeys::new(&config.jwt_secret));
+        let data_key = web::Data::new(DataKey::new(&config.data_key));
         let pool_data = web::Data::new(pool.clone());
 
         let listener = TcpListener::bind(&config.bind)
@@ -104,6 +108,7 @@ impl Application {
                 .app_data(pool_data.clone())
                 .app_data(keys.clone())
                 .app_data(passwords.clone())
+                .app_data(data_key.clone())
                 .app_data(http::json_config())
                 .app_data(http::query_config())
                 .app_data(http::path_config())

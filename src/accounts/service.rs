@@ -208,13 +208,20 @@ pub fn check_password(field: &str, password: &str, username: &str) -> Result<(),
         .map_err(|rule| ApiError::field(field, rule))
 }
 
-/// Roles, unit and cadre must fit together: a department user belongs to a department unit.
+/// Roles, unit and cadre must fit together: a department user belongs to a department unit,
+/// and a linked cadre exists.
 fn check_assignment(
     conn: &mut DbConn,
     roles: &[Role],
     unit_id: Option<i64>,
+    cadre_id: Option<i64>,
 ) -> Result<(), ApiError> {
     check_role_set(roles).map_err(|rule| ApiError::field("roles", rule))?;
+    if let Some(cadre_id) = cadre_id {
+        if !crate::cadres::repo::exists(conn, cadre_id)? {
+            return Err(ApiError::field("cadre_id", "unknown_cadre"));
+        }
+    }
     let unit = match unit_id {
         Some(id) => Some(
             repo::find_unit(conn, id)?.ok_or_else(|| ApiError::field("unit_id", "unknown_unit"))?,
@@ -249,7 +256,7 @@ pub fn create_user(
     password_hash: &str,
 ) -> Result<UserView, ApiError> {
     let username = normalise_username(&input.username)?;
-    check_assignment(conn, &input.roles, input.unit_id)?;
+    check_assignment(conn, &input.roles, input.unit_id, input.cadre_id)?;
     if repo::find_user_by_username(conn, &username)?.is_some() {
         return Err(ApiError::conflict(
             "username_taken",
@@ -288,14 +295,6 @@ pub fn get_user(conn: &mut DbConn, id: i64) -> Result<UserView, ApiError> {
     user_view(conn, row)
 }
 
-fn like_pattern(text: &str) -> String {
-    let escaped = text
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
 pub fn list_users(conn: &mut DbConn, query: UserQuery) -> Result<Page<UserView>, ApiError> {
     let page = PageCursor::new(query.limit, query.cursor.as_deref())?;
     let mut select = users::table
@@ -319,8 +318,8 @@ pub fn list_users(conn: &mut DbConn, query: UserQuery) -> Result<Page<UserView>,
         select = select.filter(users::active.eq(active));
     }
     if let Some(q) = query.q {
-        let by_name = like_pattern(&q.to_ascii_lowercase());
-        let by_display = like_pattern(&q);
+        let by_name = crate::text::like_contains(&q.to_ascii_lowercase());
+        let by_display = crate::text::like_contains(&q);
         select = select.filter(
             users::username
                 .like(by_name)
@@ -381,7 +380,8 @@ pub fn update_user(
     let roles = input.roles.clone().unwrap_or_else(|| before.roles.clone());
     let unit_id = input.unit_id.unwrap_or(row.unit_id);
     let active = input.active.unwrap_or(row.active);
-    check_assignment(conn, &roles, unit_id)?;
+    let cadre_id = input.cadre_id.unwrap_or(row.cadre_id);
+    check_assignment(conn, &roles, unit_id, cadre_id)?;
 
     let mut sorted_roles = roles.clone();
     sorted_roles.sort();

@@ -94,18 +94,49 @@ pub enum Permission {
     UsersManage,
     /// Read the audit log and verify its chain.
     AuditRead,
+    /// Read one cadre profile and its history; a representative only their own (scope is
+    /// checked by the handler: others answer 404).
+    CadreView,
+    /// List, search and count all cadres (masked).
+    CadresRead,
+    /// Create and change profiles and history records, archive and restore.
+    CadresWrite,
+    /// See ID numbers and phones unmasked, with a reason that is audited.
+    CadresReveal,
+    /// Import from and export to spreadsheets.
+    CadresTransfer,
+    /// A representative's own profile and correction requests.
+    OwnProfile,
+    /// Decide representatives' correction requests.
+    CorrectionsReview,
 }
 
 pub fn permissions(role: Role) -> &'static [Permission] {
     use Permission::*;
     match role {
+        // The administrator manages accounts and sees no personal data of cadres.
         Role::Admin => &[UnitsRead, UnitsManage, UsersRead, UsersManage],
-        Role::Auditor => &[UnitsRead, AuditRead],
-        Role::UfwdStaff
-        | Role::OrgStaff
-        | Role::Leader
-        | Role::Department
-        | Role::Representative => &[UnitsRead],
+        Role::Auditor => &[UnitsRead, AuditRead, CadreView, CadresRead],
+        Role::UfwdStaff => &[
+            UnitsRead,
+            CadreView,
+            CadresRead,
+            CadresWrite,
+            CadresReveal,
+            CadresTransfer,
+            CorrectionsReview,
+        ],
+        Role::OrgStaff => &[
+            UnitsRead,
+            CadreView,
+            CadresRead,
+            CadresWrite,
+            CadresReveal,
+            CadresTransfer,
+        ],
+        Role::Leader => &[UnitsRead, CadreView, CadresRead],
+        Role::Representative => &[UnitsRead, CadreView, OwnProfile],
+        Role::Department => &[UnitsRead],
     }
 }
 
@@ -139,6 +170,11 @@ mod tests {
                 role == Role::Admin
             );
             assert!(roles_allow(&[role], Permission::UnitsRead));
+            // Neither the administrator nor a department sees cadre data.
+            let sees_cadres = roles_allow(&[role], Permission::CadreView);
+            assert_eq!(sees_cadres, !matches!(role, Role::Admin | Role::Department));
+            let reveals = roles_allow(&[role], Permission::CadresReveal);
+            assert_eq!(reveals, matches!(role, Role::UfwdStaff | Role::OrgStaff));
         }
     }
 

@@ -159,7 +159,20 @@ pub mod can {
         };
     }
 
-    markers!(UnitsRead, UnitsManage, UsersRead, UsersManage, AuditRead);
+    markers!(
+        UnitsRead,
+        UnitsManage,
+        UsersRead,
+        UsersManage,
+        AuditRead,
+        CadreView,
+        CadresRead,
+        CadresWrite,
+        CadresReveal,
+        CadresTransfer,
+        OwnProfile,
+        CorrectionsReview,
+    );
 }
 
 /// A signed-in user whose roles grant `P`.

@@ -97,7 +97,81 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    cadres (id) {
+        id -> BigInt,
+        name -> Text,
+        former_name -> Nullable<Text>,
+        gender -> Text,
+        ethnicity -> Text,
+        birth_date -> Date,
+        native_place -> Nullable<Text>,
+        id_number_cipher -> Nullable<Text>,
+        id_number_lookup -> Nullable<Text>,
+        id_number_masked -> Nullable<Text>,
+        phone_cipher -> Nullable<Text>,
+        phone_masked -> Nullable<Text>,
+        email -> Nullable<Text>,
+        party -> Text,
+        party_joined_on -> Nullable<Date>,
+        level -> Text,
+        unit_id -> Nullable<BigInt>,
+        workplace -> Nullable<Text>,
+        position -> Nullable<Text>,
+        education -> Nullable<Text>,
+        degree -> Nullable<Text>,
+        professional_title -> Nullable<Text>,
+        status -> Text,
+        archived_reason -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        search_text -> Text,
+        sort_key -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cadre_tags (cadre_id, kind, tag) {
+        cadre_id -> BigInt,
+        kind -> Text,
+        tag -> Text,
+    }
+}
+
+diesel::table! {
+    cadre_records (id) {
+        id -> BigInt,
+        cadre_id -> BigInt,
+        kind -> Text,
+        data -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    profile_corrections (id) {
+        id -> BigInt,
+        cadre_id -> BigInt,
+        requested_by -> BigInt,
+        changes -> Text,
+        reason -> Text,
+        status -> Text,
+        decided_by -> Nullable<BigInt>,
+        decision_note -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
+diesel::joinable!(cadres -> units (unit_id));
+diesel::joinable!(cadre_tags -> cadres (cadre_id));
+diesel::joinable!(cadre_records -> cadres (cadre_id));
+diesel::joinable!(profile_corrections -> cadres (cadre_id));
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
@@ -111,4 +185,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_throttle,
     audit_events,
     audit_chain,
+    cadres,
+    cadre_tags,
+    cadre_records,
+    profile_corrections,
 );

@@ -124,6 +124,44 @@ impl<T: DeserializeOwned + Validate> FromRequest for ValidatedQuery<T> {
     }
 }
 
+/// One part of a query string that another part shares: its keys.
+pub trait QueryPart: DeserializeOwned + Validate {
+    const KEYS: &'static [&'static str];
+}
+
+/// A query string split in two: the keys of `P` (e.g. the page and order) and the rest `F`
+/// (e.g. a filter that the list, the export and the statistics share). Each part is
+/// deserialised strictly and validated; serde's `flatten` cannot do this for query strings.
+#[derive(Debug)]
+pub struct SplitQuery<F, P>(pub F, pub P);
+
+impl<F: DeserializeOwned + Validate, P: QueryPart> FromRequest for SplitQuery<F, P> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(split_query(req.query_string()))
+    }
+}
+
+fn split_query<F: DeserializeOwned + Validate, P: QueryPart>(
+    query: &str,
+) -> Result<SplitQuery<F, P>, ApiError> {
+    let invalid = |e: &dyn std::fmt::Display| ApiError::bad_request("invalid_query", e.to_string());
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query).map_err(|e| invalid(&e))?;
+    let (own, rest): (Vec<_>, Vec<_>) = pairs
+        .into_iter()
+        .partition(|(k, _)| P::KEYS.contains(&k.as_str()));
+    let encode =
+        |pairs: Vec<(String, String)>| serde_urlencoded::to_string(pairs).map_err(|e| invalid(&e));
+    let filter: F = serde_urlencoded::from_str(&encode(rest)?).map_err(|e| invalid(&e))?;
+    let part: P = serde_urlencoded::from_str(&encode(own)?).map_err(|e| invalid(&e))?;
+    filter.validate()?;
+    part.validate()?;
+    Ok(SplitQuery(filter, part))
+}
+
 /// For plain `web::Json` (not used by the API's own routes, which take `ValidatedJson`).
 pub fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()

@@ -8,8 +8,10 @@ mod pagination;
 mod version;
 
 pub use context::{current_request_id, request_context};
-pub use extract::{json_config, path_config, query_config, ValidatedJson, ValidatedQuery};
-pub use pagination::{Page, PageCursor};
+pub use extract::{
+    json_config, path_config, query_config, QueryPart, SplitQuery, ValidatedJson, ValidatedQuery,
+};
+pub use pagination::{Page, PageCursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use version::{if_match, with_etag};
 
 /// The answer for a path that no route serves.

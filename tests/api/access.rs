@@ -31,6 +31,19 @@ const EVERYONE: &[&str] = &[
     "auditor",
 ];
 
+/// Keep the cadre database: the UFWD and the Organization Department.
+const CADRE_KEEPERS: &[&str] = &["ufwd_staff", "org_staff"];
+/// Read every cadre (masked).
+const CADRE_READERS: &[&str] = &["ufwd_staff", "org_staff", "leader", "auditor"];
+/// Read one cadre: the readers, and a representative (only their own; others answer 404).
+const CADRE_VIEWERS: &[&str] = &[
+    "ufwd_staff",
+    "org_staff",
+    "leader",
+    "auditor",
+    "representative",
+];
+
 /// The expected rule of every route. Keep it in step with `src/auth/roles.rs`.
 const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/health/live", Public),
@@ -55,6 +68,51 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("PATCH", "/api/v1/units/{id}", Roles(&["admin"])),
     ("GET", "/api/v1/audit/events", Roles(&["auditor"])),
     ("GET", "/api/v1/audit/verify", Roles(&["auditor"])),
+    ("GET", "/api/v1/cadres", Roles(CADRE_READERS)),
+    ("POST", "/api/v1/cadres", Roles(CADRE_KEEPERS)),
+    ("GET", "/api/v1/cadres/export", Roles(CADRE_KEEPERS)),
+    (
+        "GET",
+        "/api/v1/cadres/import-template",
+        Roles(CADRE_KEEPERS),
+    ),
+    ("POST", "/api/v1/cadres/import", Roles(CADRE_KEEPERS)),
+    ("POST", "/api/v1/cadres/lookup", Roles(CADRE_READERS)),
+    ("GET", "/api/v1/stats/cadres", Roles(CADRE_READERS)),
+    ("GET", "/api/v1/cadres/{id}", Roles(CADRE_VIEWERS)),
+    ("PATCH", "/api/v1/cadres/{id}", Roles(CADRE_KEEPERS)),
+    ("POST", "/api/v1/cadres/{id}/archive", Roles(CADRE_KEEPERS)),
+    ("POST", "/api/v1/cadres/{id}/restore", Roles(CADRE_KEEPERS)),
+    ("POST", "/api/v1/cadres/{id}/reveal", Roles(CADRE_KEEPERS)),
+    ("GET", "/api/v1/cadres/{id}/{kind}", Roles(CADRE_VIEWERS)),
+    ("POST", "/api/v1/cadres/{id}/{kind}", Roles(CADRE_KEEPERS)),
+    (
+        "PATCH",
+        "/api/v1/cadres/{id}/{kind}/{record_id}",
+        Roles(CADRE_KEEPERS),
+    ),
+    (
+        "DELETE",
+        "/api/v1/cadres/{id}/{kind}/{record_id}",
+        Roles(CADRE_KEEPERS),
+    ),
+    ("GET", "/api/v1/me/profile", Roles(&["representative"])),
+    (
+        "POST",
+        "/api/v1/me/profile/corrections",
+        Roles(&["representative"]),
+    ),
+    (
+        "GET",
+        "/api/v1/me/profile/corrections",
+        Roles(&["representative"]),
+    ),
+    ("GET", "/api/v1/profile-corrections", Roles(&["ufwd_staff"])),
+    (
+        "POST",
+        "/api/v1/profile-corrections/{id}/decision",
+        Roles(&["ufwd_staff"]),
+    ),
 ];
 
 /// Routes that end the caller's session are walked last, so that the tokens stay valid.
@@ -102,7 +160,10 @@ async fn every_route_and_role_follows_the_table() {
     let mut order: Vec<&(&str, &str, Access)> = TABLE.iter().collect();
     order.sort_by_key(|(_, path, _)| SESSION_ENDING.contains(path));
     for (method, path, access) in order {
-        let url = path.replace("{id}", "999999");
+        let url = path
+            .replace("{id}", "999999")
+            .replace("{kind}", "positions")
+            .replace("{record_id}", "999999");
         let method = Method::from_bytes(method.as_bytes()).unwrap();
         let callers = std::iter::once((None, None))
             .chain(tokens.iter().map(|(r, t)| (Some(*r), Some(t.as_str()))));

@@ -116,6 +116,7 @@ impl TestApp {
             bind: "127.0.0.1:0".into(),
             data_dir: data_dir.clone(),
             jwt_secret: b"a test secret that is long enough for HS256 use".to_vec(),
+            data_key: [42; 32],
             log_filter: std::env::var("TEST_LOG").unwrap_or_else(|_| "off".into()),
             db_pool_size: 4,
             db_checkout_timeout: Duration::from_secs(2),

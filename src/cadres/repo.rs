@@ -1,0 +1,173 @@
+//! Queries on cadres and their tags. Other domains read cadres through these functions.
+
+use std::collections::HashMap;
+
+use chrono::{Months, NaiveDate};
+use diesel::prelude::*;
+
+use super::dto::CadreFilter;
+use super::model::CadreRow;
+use super::vocab::Category;
+use crate::db::schema::{cadre_tags, cadres};
+use crate::db::DbConn;
+
+/// The backend type of `DbConn`, for boxed queries.
+pub type Db = <DbConn as Connection>::Backend;
+
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<CadreRow>> {
+    cadres::table
+        .find(id)
+        .select(CadreRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn exists(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(cadres::table.find(id))).get_result(conn)
+}
+
+pub fn find_by_id_number_lookup(conn: &mut DbConn, lookup: &str) -> QueryResult<Option<CadreRow>> {
+    cadres::table
+        .filter(cadres::id_number_lookup.eq(lookup))
+        .select(CadreRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A cadre's tags by kind.
+#[derive(Debug, Clone, Default)]
+pub struct Tags {
+    pub categories: Vec<Category>,
+    pub sectors: Vec<String>,
+    pub expertise: Vec<String>,
+}
+
+pub const CATEGORY: &str = "category";
+pub const SECTOR: &str = "sector";
+pub const EXPERTISE: &str = "expertise";
+
+pub fn tags_of_many(conn: &mut DbConn, ids: &[i64]) -> QueryResult<HashMap<i64, Tags>> {
+    let rows: Vec<(i64, String, String)> = cadre_tags::table
+        .filter(cadre_tags::cadre_id.eq_any(ids))
+        .order((cadre_tags::cadre_id, cadre_tags::kind, cadre_tags::tag))
+        .select((cadre_tags::cadre_id, cadre_tags::kind, cadre_tags::tag))
+        .load(conn)?;
+    let mut tags: HashMap<i64, Tags> = HashMap::new();
+    for (id, kind, tag) in rows {
+        let entry = tags.entry(id).or_default();
+        match kind.as_str() {
+            CATEGORY => entry.categories.extend(Category::parse(&tag)),
+            SECTOR => entry.sectors.push(tag),
+            _ => entry.expertise.push(tag),
+        }
+    }
+    for entry in tags.values_mut() {
+        entry.categories.sort();
+    }
+    Ok(tags)
+}
+
+pub fn replace_tags(conn: &mut DbConn, id: i64, tags: &Tags) -> QueryResult<()> {
+    diesel::delete(cadre_tags::table.filter(cadre_tags::cadre_id.eq(id))).execute(conn)?;
+    let rows = tags
+        .categories
+        .iter()
+        .map(|c| (CATEGORY, c.as_str().to_owned()))
+        .chain(tags.sectors.iter().map(|t| (SECTOR, t.clone())))
+        .chain(tags.expertise.iter().map(|t| (EXPERTISE, t.clone())));
+    for (kind, tag) in rows {
+        diesel::insert_into(cadre_tags::table)
+            .values((
+                cadre_tags::cadre_id.eq(id),
+                cadre_tags::kind.eq(kind),
+                cadre_tags::tag.eq(tag),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The date `years` years before `date` (29 February falls back to 28).
+pub fn years_before(date: NaiveDate, years: i32) -> NaiveDate {
+    let months = u32::try_from(years.max(0)).unwrap_or(0) * 12;
+    date.checked_sub_months(Months::new(months))
+        .unwrap_or(NaiveDate::MIN)
+}
+
+/// Adds the conditions of a `CadreFilter` to a boxed query over `cadres` (alone or joined).
+/// A macro rather than a function because diesel cannot group a boxed query, nor nest a boxed
+/// query as a subquery across engines: the list boxes `cadres`, the statistics box their grouped
+/// selects, and both get the same conditions from here.
+macro_rules! filter_cadres {
+    ($query:expr, $filter:expr, $today:expr) => {{
+        use $crate::cadres::dto::StatusFilter;
+        use $crate::cadres::repo::{years_before, CATEGORY, EXPERTISE, SECTOR};
+        use $crate::db::schema::{cadre_tags, cadres};
+        use $crate::text::{fold, like_contains};
+        let filter: &$crate::cadres::dto::CadreFilter = $filter;
+        let mut query = $query;
+        match filter.status.unwrap_or(StatusFilter::Active) {
+            StatusFilter::Active => query = query.filter(cadres::status.eq("active")),
+            StatusFilter::Archived => query = query.filter(cadres::status.eq("archived")),
+            StatusFilter::All => {}
+        }
+        if let Some(q) = &filter.q {
+            let folded = fold(q);
+            let compact: String = folded.chars().filter(|c| !c.is_whitespace()).collect();
+            query = query.filter(
+                cadres::search_text
+                    .like(like_contains(folded.trim()))
+                    .escape('\\')
+                    .or(cadres::search_text
+                        .like(like_contains(&compact))
+                        .escape('\\')),
+            );
+        }
+        if let Some(party) = filter.party {
+            query = query.filter(cadres::party.eq(party.as_str()));
+        }
+        if let Some(gender) = filter.gender {
+            query = query.filter(cadres::gender.eq(gender.as_str()));
+        }
+        if let Some(ethnicity) = &filter.ethnicity {
+            query = query.filter(cadres::ethnicity.eq(ethnicity.clone()));
+        }
+        if let Some(level) = filter.level {
+            query = query.filter(cadres::level.eq(level.as_str()));
+        }
+        if let Some(unit_id) = filter.unit_id {
+            query = query.filter(cadres::unit_id.eq(unit_id));
+        }
+        if let Some(education) = filter.education {
+            query = query.filter(cadres::education.eq(education.as_str()));
+        }
+        if let Some(category) = filter.category {
+            let holders = cadre_tags::table
+                .filter(cadre_tags::kind.eq(CATEGORY))
+                .filter(cadre_tags::tag.eq(category.as_str()))
+                .select(cadre_tags::cadre_id);
+            query = query.filter(cadres::id.eq_any(holders));
+        }
+        if let Some(tag) = &filter.tag {
+            let holders = cadre_tags::table
+                .filter(cadre_tags::kind.eq_any([SECTOR, EXPERTISE]))
+                .filter(cadre_tags::tag.eq($crate::text::normalise(tag)))
+                .select(cadre_tags::cadre_id);
+            query = query.filter(cadres::id.eq_any(holders));
+        }
+        let at = filter.age_at.unwrap_or($today);
+        if let Some(min) = filter.age_min {
+            query = query.filter(cadres::birth_date.le(years_before(at, min)));
+        }
+        if let Some(max) = filter.age_max {
+            query = query.filter(cadres::birth_date.gt(years_before(at, max + 1)));
+        }
+        query
+    }};
+}
+pub(crate) use filter_cadres;
+
+/// Cadres matching a filter, as a boxed query the caller selects, orders and pages.
+pub fn filtered<'a>(filter: &CadreFilter, today: NaiveDate) -> cadres::BoxedQuery<'a, Db> {
+    filter_cadres!(cadres::table.into_boxed(), filter, today)
+}

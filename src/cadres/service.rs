@@ -1,0 +1,566 @@
+//! The rules of the cadre database: writing a checked profile with its protected fields
+//! encrypted, reading it masked, lists with keyset pages, archive and restore, reveal.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::dto::{
+    CadreFilter, CadrePageParams, CadreSort, CadreView, ProtectedField, RevealRequest, RevealView,
+    UpdateCadreRequest,
+};
+use super::identity::{mask_id_number, mask_phone, parse_id_number};
+use super::model::{CadreColumns, CadreRow};
+use super::profile::{age_on, Profile};
+use super::repo::{self, Tags};
+use super::vocab::{ethnicity_label, Category, Degree, Education, Gender, Level, Party, Status};
+use crate::accounts;
+use crate::audit::{self, Actor, Event};
+use crate::crypto::DataKey;
+use crate::db::schema::cadres;
+use crate::db::{self, DbConn};
+use crate::error::ApiError;
+use crate::text::{fold, initials_of, pinyin_of};
+use crate::web::Page;
+
+pub fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+fn id_context(id: i64) -> String {
+    format!("cadre:{id}:id_number")
+}
+
+fn phone_context(id: i64) -> String {
+    format!("cadre:{id}:phone")
+}
+
+pub const ID_NUMBER_LOOKUP: &str = "cadre id_number";
+
+fn corrupt(field: &str) -> ApiError {
+    ApiError::internal(format!("stored cadre {field} is not a known value"))
+}
+
+/// Reads a stored row back into a profile, decrypting the protected fields.
+pub fn profile_of(conn: &mut DbConn, key: &DataKey, row: &CadreRow) -> Result<Profile, ApiError> {
+    let tags = repo::tags_of_many(conn, &[row.id])?
+        .remove(&row.id)
+        .unwrap_or_default();
+    Ok(Profile {
+        name: row.name.clone(),
+        former_name: row.former_name.clone(),
+        gender: Gender::parse(&row.gender).ok_or_else(|| corrupt("gender"))?,
+        ethnicity: row.ethnicity.clone(),
+        birth_date: row.birth_date,
+        native_place: row.native_place.clone(),
+        id_number: row
+            .id_number_cipher
+            .as_deref()
+            .map(|c| key.decrypt(&id_context(row.id), c))
+            .transpose()?,
+        phone: row
+            .phone_cipher
+            .as_deref()
+            .map(|c| key.decrypt(&phone_context(row.id), c))
+            .transpose()?,
+        email: row.email.clone(),
+        party: Party::parse(&row.party).ok_or_else(|| corrupt("party"))?,
+        party_joined_on: row.party_joined_on,
+        categories: tags.categories,
+        level: Level::parse(&row.level).ok_or_else(|| corrupt("level"))?,
+        unit_id: row.unit_id,
+        workplace: row.workplace.clone(),
+        position: row.position.clone(),
+        education: row.education.as_deref().and_then(Education::parse),
+        degree: row.degree.as_deref().and_then(Degree::parse),
+        professional_title: row.professional_title.clone(),
+        sectors: tags.sectors,
+        expertise: tags.expertise,
+        notes: row.notes.clone(),
+    })
+}
+
+/// Checks a profile against the rules that need the database.
+pub fn check_profile(conn: &mut DbConn, profile: &mut Profile) -> Result<(), ApiError> {
+    profile.check(today(), |unit_id| {
+        Ok(accounts::repo::find_unit(conn, unit_id)?.is_some())
+    })
+}
+
+fn columns(conn: &mut DbConn, key: &DataKey, profile: &Profile) -> Result<CadreColumns, ApiError> {
+    let unit_name = match profile.unit_id {
+        Some(id) => accounts::repo::find_unit(conn, id)?.map(|u| u.name),
+        None => None,
+    };
+    let searchable = [
+        Some(profile.name.as_str()),
+        profile.former_name.as_deref(),
+        unit_name.as_deref(),
+        profile.workplace.as_deref(),
+        profile.position.as_deref(),
+    ];
+    let mut search_text: Vec<String> = searchable.iter().flatten().map(|t| fold(t)).collect();
+    for name in [Some(profile.name.as_str()), profile.former_name.as_deref()]
+        .into_iter()
+        .flatten()
+    {
+        search_text.push(pinyin_of(name));
+        search_text.push(initials_of(name));
+    }
+    Ok(CadreColumns {
+        name: profile.name.clone(),
+        former_name: profile.former_name.clone(),
+        gender: profile.gender.as_str().into(),
+        ethnicity: profile.ethnicity.clone(),
+        birth_date: profile.birth_date,
+        native_place: profile.native_place.clone(),
+        id_number_lookup: profile
+            .id_number
+            .as_deref()
+            .map(|v| key.lookup_hash(ID_NUMBER_LOOKUP, v)),
+        id_number_masked: profile.id_number.as_deref().map(mask_id_number),
+        phone_masked: profile.phone.as_deref().map(mask_phone),
+        email: profile.email.clone(),
+        party: profile.party.as_str().into(),
+        party_joined_on: profile.party_joined_on,
+        level: profile.level.as_str().into(),
+        unit_id: profile.unit_id,
+        workplace: profile.workplace.clone(),
+        position: profile.position.clone(),
+        education: profile.education.map(|e| e.as_str().into()),
+        degree: profile.degree.map(|d| d.as_str().into()),
+        professional_title: profile.professional_title.clone(),
+        notes: profile.notes.clone(),
+        search_text: search_text.join(" "),
+        sort_key: pinyin_of(&profile.name),
+    })
+}
+
+fn duplicate_id_number(error: diesel::result::Error) -> ApiError {
+    match ApiError::from(error) {
+        ApiError::Conflict {
+            code: "already_exists",
+            ..
+        } => ApiError::conflict("id_number_taken", "another cadre has this ID number"),
+        other => other,
+    }
+}
+
+/// Stores a checked profile (new when `id` is None) with its protected fields encrypted for
+/// this row, and its tags. Returns the row id.
+pub fn store(
+    conn: &mut DbConn,
+    key: &DataKey,
+    id: Option<i64>,
+    version: i32,
+    profile: &Profile,
+) -> Result<i64, ApiError> {
+    let values = columns(conn, key, profile)?;
+    let now = db::now();
+    let id = match id {
+        None => diesel::insert_into(cadres::table)
+            .values((
+                &values,
+                cadres::status.eq("active"),
+                cadres::version.eq(1),
+                cadres::created_at.eq(now),
+                cadres::updated_at.eq(now),
+            ))
+            .returning(cadres::id)
+            .get_result(conn)
+            .map_err(duplicate_id_number)?,
+        Some(id) => {
+            let updated =
+                diesel::update(cadres::table.find(id).filter(cadres::version.eq(version)))
+                    .set((
+                        &values,
+                        cadres::version.eq(version + 1),
+                        cadres::updated_at.eq(now),
+                    ))
+                    .execute(conn)
+                    .map_err(duplicate_id_number)?;
+            if updated == 0 {
+                return Err(ApiError::PreconditionFailed);
+            }
+            id
+        }
+    };
+    let id_cipher = profile
+        .id_number
+        .as_deref()
+        .map(|v| key.encrypt(&id_context(id), v))
+        .transpose()?;
+    let phone_cipher = profile
+        .phone
+        .as_deref()
+        .map(|v| key.encrypt(&phone_context(id), v))
+        .transpose()?;
+    diesel::update(cadres::table.find(id))
+        .set((
+            cadres::id_number_cipher.eq(id_cipher),
+            cadres::phone_cipher.eq(phone_cipher),
+        ))
+        .execute(conn)?;
+    repo::replace_tags(
+        conn,
+        id,
+        &Tags {
+            categories: profile.categories.clone(),
+            sectors: profile.sectors.clone(),
+            expertise: profile.expertise.clone(),
+        },
+    )?;
+    Ok(id)
+}
+
+pub fn view(row: CadreRow, tags: Tags, today: NaiveDate) -> Result<CadreView, ApiError> {
+    let gender = Gender::parse(&row.gender).ok_or_else(|| corrupt("gender"))?;
+    let party = Party::parse(&row.party).ok_or_else(|| corrupt("party"))?;
+    let level = Level::parse(&row.level).ok_or_else(|| corrupt("level"))?;
+    let status = Status::parse(&row.status).ok_or_else(|| corrupt("status"))?;
+    let education = row.education.as_deref().and_then(Education::parse);
+    let degree = row.degree.as_deref().and_then(Degree::parse);
+    Ok(CadreView {
+        id: row.id,
+        name: row.name,
+        former_name: row.former_name,
+        gender,
+        gender_label: gender.label(),
+        ethnicity_label: ethnicity_label(&row.ethnicity).unwrap_or(""),
+        ethnicity: row.ethnicity,
+        age: age_on(row.birth_date, today),
+        birth_date: row.birth_date,
+        native_place: row.native_place,
+        id_number: row.id_number_masked,
+        phone: row.phone_masked,
+        email: row.email,
+        party,
+        party_label: party.label(),
+        party_joined_on: row.party_joined_on,
+        category_labels: tags.categories.iter().map(|c| c.label()).collect(),
+        categories: tags.categories,
+        level,
+        level_label: level.label(),
+        unit_id: row.unit_id,
+        workplace: row.workplace,
+        position: row.position,
+        education,
+        education_label: education.map(Education::label),
+        degree,
+        degree_label: degree.map(Degree::label),
+        professional_title: row.professional_title,
+        sectors: tags.sectors,
+        expertise: tags.expertise,
+        status,
+        status_label: status.label(),
+        archived_reason: row.archived_reason,
+        notes: row.notes,
+        version: row.version,
+        created_at: row.created_at.and_utc(),
+        updated_at: row.updated_at.and_utc(),
+    })
+}
+
+pub fn get(conn: &mut DbConn, id: i64) -> Result<CadreView, ApiError> {
+    let row = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    let tags = repo::tags_of_many(conn, &[id])?
+        .remove(&id)
+        .unwrap_or_default();
+    view(row, tags, today())
+}
+
+pub fn create(
+    conn: &mut DbConn,
+    key: &DataKey,
+    actor: &Actor,
+    mut profile: Profile,
+) -> Result<CadreView, ApiError> {
+    check_profile(conn, &mut profile)?;
+    let id = store(conn, key, None, 1, &profile)?;
+    let created = get(conn, id)?;
+    audit::record(
+        conn,
+        actor,
+        Event::new("cadre.created", "cadre", id).after(&created),
+    )?;
+    Ok(created)
+}
+
+pub fn update(
+    conn: &mut DbConn,
+    key: &DataKey,
+    actor: &Actor,
+    id: i64,
+    expected_version: i32,
+    changes: UpdateCadreRequest,
+) -> Result<CadreView, ApiError> {
+    let row = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    if row.version != expected_version {
+        return Err(ApiError::PreconditionFailed);
+    }
+    let before = get(conn, id)?;
+    let mut profile = profile_of(conn, key, &row)?.with_changes(changes);
+    check_profile(conn, &mut profile)?;
+    store(conn, key, Some(id), expected_version, &profile)?;
+    let after = get(conn, id)?;
+    audit::record(
+        conn,
+        actor,
+        Event::new("cadre.updated", "cadre", id)
+            .before(&before)
+            .after(&after),
+    )?;
+    Ok(after)
+}
+
+/// Moves a cadre out of (`archived`) or back into (`active`) the working pool.
+pub fn set_status(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    status: Status,
+    reason: Option<String>,
+) -> Result<CadreView, ApiError> {
+    let row = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    if row.status == status.as_str() {
+        return Err(ApiError::conflict(
+            "status_unchanged",
+            format!("the cadre is already {}", status.as_str()),
+        ));
+    }
+    let before = get(conn, id)?;
+    diesel::update(cadres::table.find(id))
+        .set((
+            cadres::status.eq(status.as_str()),
+            cadres::archived_reason.eq(reason),
+            cadres::version.eq(row.version + 1),
+            cadres::updated_at.eq(db::now()),
+        ))
+        .execute(conn)?;
+    let after = get(conn, id)?;
+    let action = if status == Status::Archived {
+        "cadre.archived"
+    } else {
+        "cadre.restored"
+    };
+    audit::record(
+        conn,
+        actor,
+        Event::new(action, "cadre", id)
+            .before(&before)
+            .after(&after),
+    )?;
+    Ok(after)
+}
+
+/// The unmasked values of protected fields, with an audit row naming who, which and why
+/// (never the values).
+pub fn reveal(
+    conn: &mut DbConn,
+    key: &DataKey,
+    actor: &Actor,
+    id: i64,
+    request: &RevealRequest,
+) -> Result<RevealView, ApiError> {
+    let row = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    let wants = |field| request.fields.contains(&field);
+    let revealed = RevealView {
+        id_number: if wants(ProtectedField::IdNumber) {
+            row.id_number_cipher
+                .as_deref()
+                .map(|c| key.decrypt(&id_context(id), c))
+                .transpose()?
+        } else {
+            None
+        },
+        phone: if wants(ProtectedField::Phone) {
+            row.phone_cipher
+                .as_deref()
+                .map(|c| key.decrypt(&phone_context(id), c))
+                .transpose()?
+        } else {
+            None
+        },
+    };
+    audit::record(
+        conn,
+        actor,
+        Event::new("cadre.revealed", "cadre", id)
+            .after(json!({"fields": request.fields, "reason": request.reason})),
+    )?;
+    Ok(revealed)
+}
+
+/// Finds the cadre holding an ID number, by its keyed hash; audited like a reveal.
+pub fn lookup_by_id_number(
+    conn: &mut DbConn,
+    key: &DataKey,
+    actor: &Actor,
+    raw: &str,
+) -> Result<CadreView, ApiError> {
+    let id_number = parse_id_number(raw).map_err(|rule| ApiError::field("id_number", rule))?;
+    let found =
+        repo::find_by_id_number_lookup(conn, &key.lookup_hash(ID_NUMBER_LOOKUP, &id_number.value))?;
+    audit::record(
+        conn,
+        actor,
+        Event {
+            action: "cadre.looked_up_by_id_number",
+            entity: "cadre",
+            entity_id: found.as_ref().map(|r| r.id.to_string()),
+            before: None,
+            after: Some(json!({"found": found.is_some()})),
+        },
+    )?;
+    let row = found.ok_or(ApiError::NotFound)?;
+    get(conn, row.id)
+}
+
+/// The position after which a page starts: the sort key of the last row and its id.
+fn encode_cursor(key: &str, id: i64) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&(key, id)).unwrap_or_default())
+}
+
+fn decode_cursor(cursor: &str) -> Result<(String, i64), ApiError> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(|| {
+            ApiError::bad_request("invalid_cursor", "the cursor is not one this API gave out")
+        })
+}
+
+fn timestamp_key(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+}
+
+/// One page of cadres matching the filter, in the requested order.
+pub fn list(
+    conn: &mut DbConn,
+    filter: &CadreFilter,
+    params: &CadrePageParams,
+) -> Result<Page<CadreView>, ApiError> {
+    let limit = params.limit.unwrap_or(crate::web::DEFAULT_PAGE_SIZE);
+    if !(1..=crate::web::MAX_PAGE_SIZE).contains(&limit) {
+        return Err(ApiError::field("limit", "range"));
+    }
+    let after = params.cursor.as_deref().map(decode_cursor).transpose()?;
+    let sort = params.sort.unwrap_or_default();
+    let today = today();
+    let bad_cursor =
+        || ApiError::bad_request("invalid_cursor", "the cursor does not fit this order");
+    let mut query = repo::filtered(filter, today)
+        .select(CadreRow::as_select())
+        .limit(limit + 1);
+    query = match sort {
+        CadreSort::Name | CadreSort::NameDesc => {
+            let desc = sort == CadreSort::NameDesc;
+            if let Some((key, id)) = after.clone() {
+                query = if desc {
+                    query.filter(
+                        cadres::sort_key
+                            .lt(key.clone())
+                            .or(cadres::sort_key.eq(key).and(cadres::id.lt(id))),
+                    )
+                } else {
+                    query.filter(
+                        cadres::sort_key
+                            .gt(key.clone())
+                            .or(cadres::sort_key.eq(key).and(cadres::id.gt(id))),
+                    )
+                };
+            }
+            if desc {
+                query.order((cadres::sort_key.desc(), cadres::id.desc()))
+            } else {
+                query.order((cadres::sort_key.asc(), cadres::id.asc()))
+            }
+        }
+        CadreSort::BirthDate | CadreSort::BirthDateDesc => {
+            let desc = sort == CadreSort::BirthDateDesc;
+            if let Some((key, id)) = after.clone() {
+                let key = NaiveDate::parse_from_str(&key, "%Y-%m-%d").map_err(|_| bad_cursor())?;
+                query = if desc {
+                    query.filter(
+                        cadres::birth_date
+                            .lt(key)
+                            .or(cadres::birth_date.eq(key).and(cadres::id.lt(id))),
+                    )
+                } else {
+                    query.filter(
+                        cadres::birth_date
+                            .gt(key)
+                            .or(cadres::birth_date.eq(key).and(cadres::id.gt(id))),
+                    )
+                };
+            }
+            if desc {
+                query.order((cadres::birth_date.desc(), cadres::id.desc()))
+            } else {
+                query.order((cadres::birth_date.asc(), cadres::id.asc()))
+            }
+        }
+        CadreSort::UpdatedAt | CadreSort::UpdatedAtDesc => {
+            let desc = sort == CadreSort::UpdatedAtDesc;
+            if let Some((key, id)) = after.clone() {
+                let key = NaiveDateTime::parse_from_str(&key, "%Y-%m-%dT%H:%M:%S%.f")
+                    .map_err(|_| bad_cursor())?;
+                query = if desc {
+                    query.filter(
+                        cadres::updated_at
+                            .lt(key)
+                            .or(cadres::updated_at.eq(key).and(cadres::id.lt(id))),
+                    )
+                } else {
+                    query.filter(
+                        cadres::updated_at
+                            .gt(key)
+                            .or(cadres::updated_at.eq(key).and(cadres::id.gt(id))),
+                    )
+                };
+            }
+            if desc {
+                query.order((cadres::updated_at.desc(), cadres::id.desc()))
+            } else {
+                query.order((cadres::updated_at.asc(), cadres::id.asc()))
+            }
+        }
+    };
+    let mut rows: Vec<CadreRow> = query.load(conn)?;
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let next_cursor = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|last| {
+            let key = match sort {
+                CadreSort::Name | CadreSort::NameDesc => last.sort_key.clone(),
+                CadreSort::BirthDate | CadreSort::BirthDateDesc => last.birth_date.to_string(),
+                CadreSort::UpdatedAt | CadreSort::UpdatedAtDesc => timestamp_key(last.updated_at),
+            };
+            encode_cursor(&key, last.id)
+        })
+    } else {
+        None
+    };
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut tags = repo::tags_of_many(conn, &ids)?;
+    let items = rows
+        .into_iter()
+        .map(|row| {
+            let row_tags = tags.remove(&row.id).unwrap_or_default();
+            view(row, row_tags, today)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page { items, next_cursor })
+}
+
+/// Categories of a profile as labels, for exports.
+pub fn category_labels(categories: &[Category]) -> String {
+    categories
+        .iter()
+        .map(|c| c.label())
+        .collect::<Vec<_>>()
+        .join("；")
+}

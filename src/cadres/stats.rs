@@ -1,0 +1,275 @@
+//! Composition of the cadre pool: counts by party, category, gender, ethnicity, age band,
+//! education, level and unit, and the average age, over any filter of the list. Each bucket
+//! carries the filter (a query string for `GET /cadres`) that lists its people.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::dto::CadreFilter;
+use super::profile::age_on;
+use super::repo::{self, filter_cadres};
+use super::vocab::{ethnicity_label, Category, Education, Gender, Level, Party};
+use crate::db::schema::units;
+use crate::db::DbConn;
+use crate::error::ApiError;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Bucket {
+    /// The value (an identifier, a code, a unit id, or an age band such as `36-45`).
+    pub key: String,
+    pub label: String,
+    pub count: i64,
+    /// Query string for `GET /api/v1/cadres` that lists the people in this bucket; absent where
+    /// the list cannot express the bucket (e.g. "no education recorded").
+    pub filter: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CadreStats {
+    pub total: i64,
+    /// Mean age in years on `age_at`, one decimal.
+    pub average_age: Option<f64>,
+    pub age_at: NaiveDate,
+    pub by_party: Vec<Bucket>,
+    pub by_category: Vec<Bucket>,
+    pub by_gender: Vec<Bucket>,
+    pub by_ethnicity: Vec<Bucket>,
+    /// ≤35, 36–45, 46–55, ≥56.
+    pub by_age_band: Vec<Bucket>,
+    pub by_education: Vec<Bucket>,
+    pub by_level: Vec<Bucket>,
+    pub by_unit: Vec<Bucket>,
+}
+
+fn drill(filter: &CadreFilter, change: impl FnOnce(&mut CadreFilter)) -> Option<String> {
+    let mut narrowed = filter.clone();
+    change(&mut narrowed);
+    serde_urlencoded::to_string(&narrowed).ok()
+}
+
+/// Largest buckets first; ties by key, so the answer is the same on every engine.
+fn sorted(mut buckets: Vec<Bucket>) -> Vec<Bucket> {
+    buckets.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+    buckets
+}
+
+pub fn compute(
+    conn: &mut DbConn,
+    filter: &CadreFilter,
+    today: NaiveDate,
+) -> Result<CadreStats, ApiError> {
+    let at = filter.age_at.unwrap_or(today);
+
+    let by_party = filter_cadres!(
+        cadres::table
+            .group_by(cadres::party)
+            .select((cadres::party, count_star()))
+            .into_boxed(),
+        filter,
+        today
+    )
+    .load::<(String, i64)>(conn)?
+    .into_iter()
+    .map(|(key, count)| {
+        let party = Party::parse(&key);
+        Bucket {
+            label: party.map_or_else(|| key.clone(), |p| p.label().to_owned()),
+            filter: party.and_then(|p| drill(filter, |f| f.party = Some(p))),
+            key,
+            count,
+        }
+    })
+    .collect();
+
+    let by_gender = filter_cadres!(
+        cadres::table
+            .group_by(cadres::gender)
+            .select((cadres::gender, count_star()))
+            .into_boxed(),
+        filter,
+        today
+    )
+    .load::<(String, i64)>(conn)?
+    .into_iter()
+    .map(|(key, count)| {
+        let gender = Gender::parse(&key);
+        Bucket {
+            label: gender.map_or_else(|| key.clone(), |g| g.label().to_owned()),
+            filter: gender.and_then(|g| drill(filter, |f| f.gender = Some(g))),
+            key,
+            count,
+        }
+    })
+    .collect();
+
+    let by_ethnicity = filter_cadres!(
+        cadres::table
+            .group_by(cadres::ethnicity)
+            .select((cadres::ethnicity, count_star()))
+            .into_boxed(),
+        filter,
+        today
+    )
+    .load::<(String, i64)>(conn)?
+    .into_iter()
+    .map(|(key, count)| Bucket {
+        label: ethnicity_label(&key).unwrap_or("").to_owned(),
+        filter: drill(filter, |f| f.ethnicity = Some(key.clone())),
+        key,
+        count,
+    })
+    .collect();
+
+    let by_level = filter_cadres!(
+        cadres::table
+            .group_by(cadres::level)
+            .select((cadres::level, count_star()))
+            .into_boxed(),
+        filter,
+        today
+    )
+    .load::<(String, i64)>(conn)?
+    .into_iter()
+    .map(|(key, count)| {
+        let level = Level::parse(&key);
+        Bucket {
+            label: level.map_or_else(|| key.clone(), |l| l.label().to_owned()),
+            filter: level.and_then(|l| drill(filter, |f| f.level = Some(l))),
+            key,
+            count,
+        }
+    })
+    .collect();
+
+    let by_education = filter_cadres!(
+        cadres::table
+            .group_by(cadres::education)
+            .select((cadres::education, count_star()))
+            .into_boxed(),
+        filter,
+        today
+    )
+    .load::<(Option<String>, i64)>(conn)?
+    .into_iter()
+    .map(|(key, count)| {
+        let education = key.as_deref().and_then(Education::parse);
+        Bucket {
+            key: key.unwrap_or_else(|| "unknown".into()),
+            label: education.map_or("未填写", Education::label).to_owned(),
+            filter: education.and_then(|e| drill(filter, |f| f.education = Some(e))),
+            count,
+        }
+    })
+    .collect();
+
+    let unit_rows = filter_cadres!(
+        cadres::table
+            .group_by(cadres::unit_id)
+            .select((cadres::unit_id, count_star()))
+            .into_boxed(),
+        filter,
+        today
+    )
+    .load::<(Option<i64>, i64)>(conn)?;
+    let unit_ids: Vec<i64> = unit_rows.iter().filter_map(|(id, _)| *id).collect();
+    let unit_names: BTreeMap<i64, String> = units::table
+        .filter(units::id.eq_any(&unit_ids))
+        .select((units::id, units::name))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+    let by_unit = unit_rows
+        .into_iter()
+        .map(|(id, count)| Bucket {
+            key: id.map_or_else(|| "none".into(), |id| id.to_string()),
+            label: id
+                .and_then(|id| unit_names.get(&id).cloned())
+                .unwrap_or_else(|| "未填写".into()),
+            filter: id.and_then(|id| drill(filter, |f| f.unit_id = Some(id))),
+            count,
+        })
+        .collect();
+
+    // One count per category (a cadre may be in several).
+    let mut by_category = Vec::new();
+    for category in Category::ALL.iter().copied() {
+        let mut narrowed = filter.clone();
+        narrowed.category = Some(category);
+        let count: i64 = repo::filtered(&narrowed, today).count().get_result(conn)?;
+        if count > 0 {
+            by_category.push(Bucket {
+                key: category.as_str().to_owned(),
+                label: category.label().to_owned(),
+                count,
+                filter: serde_urlencoded::to_string(&narrowed).ok(),
+            });
+        }
+    }
+
+    // Ages from the distinct birth dates (a few tens of thousands at most), computed here so
+    // that every engine gives the same answer.
+    let births = filter_cadres!(
+        cadres::table
+            .group_by(cadres::birth_date)
+            .select((cadres::birth_date, count_star()))
+            .into_boxed(),
+        filter,
+        today
+    )
+    .load::<(NaiveDate, i64)>(conn)?;
+    const BANDS: [(&str, &str, Option<i32>, Option<i32>); 4] = [
+        ("0-35", "35岁及以下", None, Some(35)),
+        ("36-45", "36至45岁", Some(36), Some(45)),
+        ("46-55", "46至55岁", Some(46), Some(55)),
+        ("56-", "56岁及以上", Some(56), None),
+    ];
+    let mut band_counts = [0_i64; 4];
+    let (mut total, mut age_sum) = (0_i64, 0_i64);
+    for (birth_date, count) in births {
+        let age = age_on(birth_date, at);
+        total += count;
+        age_sum += i64::from(age) * count;
+        let band = BANDS
+            .iter()
+            .position(|(_, _, min, max)| {
+                min.is_none_or(|m| age >= m) && max.is_none_or(|m| age <= m)
+            })
+            .unwrap_or(0);
+        band_counts[band] += count;
+    }
+    let by_age_band = BANDS
+        .iter()
+        .zip(band_counts)
+        .map(|((key, label, min, max), count)| Bucket {
+            key: (*key).into(),
+            label: (*label).into(),
+            count,
+            filter: drill(filter, |f| {
+                f.age_min = *min;
+                f.age_max = *max;
+                f.age_at = Some(at);
+            }),
+        })
+        .collect();
+    #[allow(clippy::cast_precision_loss)]
+    let average_age = (total > 0).then(|| ((age_sum as f64 / total as f64) * 10.0).round() / 10.0);
+
+    Ok(CadreStats {
+        total,
+        average_age,
+        age_at: at,
+        by_party: sorted(by_party),
+        by_category: sorted(by_category),
+        by_gender: sorted(by_gender),
+        by_ethnicity: sorted(by_ethnicity),
+        by_age_band,
+        by_education: sorted(by_education),
+        by_level: sorted(by_level),
+        by_unit: sorted(by_unit),
+    })
+}

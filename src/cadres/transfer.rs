@@ -1,0 +1,815 @@
+//! Import from and export to spreadsheets (XLSX and CSV) with the documented template columns.
+//! An import checks every row with the same rules as the API and is all-or-nothing.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Cursor;
+
+use calamine::{Data, DataType, Reader};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::dto::{CadreFilter, CadreView, CreateCadreRequest};
+use super::profile::Profile;
+use super::repo;
+use super::service::{self, ID_NUMBER_LOOKUP};
+use super::vocab::{ethnicity_from_text, Category, Degree, Education, Gender, Level, Party};
+use crate::audit::{self, Actor, Event};
+use crate::crypto::DataKey;
+use crate::db::schema::{cadres, units};
+use crate::db::DbConn;
+use crate::error::ApiError;
+use crate::web::QueryPart;
+use diesel::prelude::*;
+
+/// The largest file an import accepts.
+pub const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
+/// The most rows one import takes.
+pub const MAX_IMPORT_ROWS: usize = 20_000;
+/// The most rows one export gives.
+pub const MAX_EXPORT_ROWS: usize = 200_000;
+
+/// A column of the template: its key (English header), Chinese header, and whether required.
+pub struct Column {
+    pub key: &'static str,
+    pub header: &'static str,
+    pub required: bool,
+    pub note: &'static str,
+}
+
+pub const COLUMNS: &[Column] = &[
+    Column {
+        key: "name",
+        header: "姓名",
+        required: true,
+        note: "1-50 characters",
+    },
+    Column {
+        key: "former_name",
+        header: "曾用名",
+        required: false,
+        note: "",
+    },
+    Column {
+        key: "gender",
+        header: "性别",
+        required: true,
+        note: "男/女 or male/female",
+    },
+    Column {
+        key: "ethnicity",
+        header: "民族",
+        required: true,
+        note: "e.g. 汉族, 土家族, or the GB/T 3304 code",
+    },
+    Column {
+        key: "birth_date",
+        header: "出生日期",
+        required: true,
+        note: "YYYY-MM-DD",
+    },
+    Column {
+        key: "native_place",
+        header: "籍贯",
+        required: false,
+        note: "",
+    },
+    Column {
+        key: "id_number",
+        header: "公民身份号码",
+        required: false,
+        note: "18 characters; format the column as text",
+    },
+    Column {
+        key: "phone",
+        header: "联系电话",
+        required: false,
+        note: "",
+    },
+    Column {
+        key: "email",
+        header: "电子邮箱",
+        required: false,
+        note: "",
+    },
+    Column {
+        key: "party",
+        header: "党派",
+        required: true,
+        note: "民革 民盟 民建 民进 农工党 致公党 九三学社 台盟 无党派人士 无",
+    },
+    Column {
+        key: "party_joined_on",
+        header: "加入党派时间",
+        required: false,
+        note: "YYYY-MM-DD",
+    },
+    Column {
+        key: "categories",
+        header: "统战类别",
+        required: false,
+        note: "several separated by ；",
+    },
+    Column {
+        key: "level",
+        header: "管理层级",
+        required: true,
+        note: "区级/乡镇级",
+    },
+    Column {
+        key: "unit",
+        header: "所属单位",
+        required: false,
+        note: "the exact name of a unit in the system",
+    },
+    Column {
+        key: "workplace",
+        header: "工作单位",
+        required: false,
+        note: "",
+    },
+    Column {
+        key: "position",
+        header: "职务",
+        required: false,
+        note: "",
+    },
+    Column {
+        key: "education",
+        header: "学历",
+        required: false,
+        note: "研究生 大学本科 大学专科 中专或高中 初中及以下",
+    },
+    Column {
+        key: "degree",
+        header: "学位",
+        required: false,
+        note: "博士 硕士 学士 无学位",
+    },
+    Column {
+        key: "professional_title",
+        header: "职称",
+        required: false,
+        note: "",
+    },
+    Column {
+        key: "sectors",
+        header: "行业领域",
+        required: false,
+        note: "several separated by ；",
+    },
+    Column {
+        key: "expertise",
+        header: "专长",
+        required: false,
+        note: "several separated by ；",
+    },
+    Column {
+        key: "notes",
+        header: "备注",
+        required: false,
+        note: "",
+    },
+];
+
+/// Extra columns an export may include.
+const EXPORT_ONLY: &[(&str, &str)] = &[("id", "编号"), ("age", "年龄"), ("status", "状态")];
+
+fn split_list(text: &str) -> Vec<String> {
+    text.split(['；', ';', '、', ',', '，'])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FileFormat {
+    #[default]
+    Xlsx,
+    Csv,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportParams {
+    /// Check every row and report, writing nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TemplateParams {
+    pub format: Option<FileFormat>,
+}
+
+#[derive(Debug, Clone, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExportParams {
+    /// `xlsx` (default) or `csv` (UTF-8 with a byte-order mark, which spreadsheet programs read).
+    pub format: Option<FileFormat>,
+    /// Comma-separated column keys (see the template); default all. ID number and phone are
+    /// always masked.
+    #[validate(length(min = 1, max = 500))]
+    pub fields: Option<String>,
+}
+
+impl QueryPart for ExportParams {
+    const KEYS: &'static [&'static str] = &["format", "fields"];
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RowError {
+    /// The spreadsheet row (the header is row 1).
+    pub row: usize,
+    /// Column key -> the rules broken.
+    pub fields: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportReport {
+    pub dry_run: bool,
+    /// Data rows read.
+    pub rows: usize,
+    pub valid: usize,
+    /// Cadres created (0 on a dry run).
+    pub imported: usize,
+    pub errors: Vec<RowError>,
+}
+
+/// The rows of an uploaded file as column key -> text, with their spreadsheet row numbers.
+/// One data row: its spreadsheet row number and its cells by column key.
+type SheetRow = (usize, HashMap<&'static str, String>);
+
+fn read_rows(bytes: &[u8]) -> Result<Vec<SheetRow>, ApiError> {
+    let grid: Vec<Vec<String>> = if bytes.starts_with(b"PK\x03\x04") {
+        read_xlsx(bytes)?
+    } else {
+        read_csv(bytes)?
+    };
+    let mut lines = grid.into_iter();
+    let header = lines
+        .next()
+        .ok_or_else(|| ApiError::bad_request("empty_file", "the file has no header row"))?;
+    let mut keys: Vec<Option<&'static str>> = Vec::new();
+    for title in &header {
+        let title = title.trim();
+        keys.push(
+            COLUMNS
+                .iter()
+                .find(|c| c.header == title || c.key.eq_ignore_ascii_case(title))
+                .map(|c| c.key),
+        );
+    }
+    let missing: Vec<&str> = COLUMNS
+        .iter()
+        .filter(|c| c.required && !keys.contains(&Some(c.key)))
+        .map(|c| c.header)
+        .collect();
+    if !missing.is_empty() {
+        return Err(ApiError::bad_request(
+            "template_mismatch",
+            format!("required columns are missing: {}", missing.join(", ")),
+        ));
+    }
+    let mut rows = Vec::new();
+    for (index, line) in lines.enumerate() {
+        if line.iter().all(|cell| cell.trim().is_empty()) {
+            continue;
+        }
+        let mut row = HashMap::new();
+        for (cell, key) in line.into_iter().zip(&keys) {
+            if let Some(key) = key {
+                let cell = cell.trim().to_owned();
+                if !cell.is_empty() {
+                    row.insert(*key, cell);
+                }
+            }
+        }
+        rows.push((index + 2, row));
+        if rows.len() > MAX_IMPORT_ROWS {
+            return Err(ApiError::bad_request(
+                "too_many_rows",
+                format!("an import takes at most {MAX_IMPORT_ROWS} rows"),
+            ));
+        }
+    }
+    Ok(rows)
+}
+
+fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, ApiError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // Spreadsheet programs on Chinese systems save CSV as GB 18030 unless told otherwise.
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => encoding_rs::GB18030.decode(bytes).0.into_owned(),
+    };
+    if text.contains('\0') {
+        return Err(ApiError::bad_request(
+            "unreadable_file",
+            "the file contains NUL characters",
+        ));
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    reader
+        .records()
+        .map(|record| {
+            record
+                .map(|r| r.iter().map(str::to_owned).collect())
+                .map_err(|e| {
+                    ApiError::bad_request("unreadable_file", format!("the CSV cannot be read: {e}"))
+                })
+        })
+        .collect()
+}
+
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Empty | Data::Error(_) => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        #[allow(clippy::cast_possible_truncation)]
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => (*f as i64).to_string(),
+        Data::DateTime(_) | Data::DateTimeIso(_) => {
+            cell.as_date().map(|d| d.to_string()).unwrap_or_default()
+        }
+        other => other.as_string().unwrap_or_default(),
+    }
+}
+
+fn read_xlsx(bytes: &[u8]) -> Result<Vec<Vec<String>>, ApiError> {
+    let unreadable = |e: &dyn std::fmt::Display| {
+        ApiError::bad_request(
+            "unreadable_file",
+            format!("the workbook cannot be read: {e}"),
+        )
+    };
+    let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes.to_vec()))
+        .map_err(|e| unreadable(&e))?;
+    let range = workbook
+        .worksheet_range_at(0)
+        .ok_or_else(|| ApiError::bad_request("empty_file", "the workbook has no sheet"))?
+        .map_err(|e| unreadable(&e))?;
+    Ok(range
+        .rows()
+        .map(|row| row.iter().map(cell_text).collect())
+        .collect())
+}
+
+/// Turns one row into a create request; column errors are added to `errors`.
+fn row_request(
+    row: &HashMap<&'static str, String>,
+    unit_ids: &HashMap<String, Vec<i64>>,
+    errors: &mut BTreeMap<String, Vec<String>>,
+) -> Option<CreateCadreRequest> {
+    let mut fail = |field: &str, rule: &str| {
+        errors
+            .entry(field.to_owned())
+            .or_default()
+            .push(rule.to_owned())
+    };
+    let text = |key: &str| row.get(key).cloned();
+    let mut required = |key: &'static str| {
+        let value = text(key);
+        if value.is_none() {
+            fail(key, "required");
+        }
+        value
+    };
+    let name = required("name");
+    let gender_text = required("gender");
+    let ethnicity_text = required("ethnicity");
+    let birth_text = required("birth_date");
+    let party_text = required("party");
+    let level_text = required("level");
+    let date = |value: &str| {
+        NaiveDate::parse_from_str(value, "%Y-%m-%d")
+            .or_else(|_| NaiveDate::parse_from_str(value, "%Y/%m/%d"))
+            .or_else(|_| NaiveDate::parse_from_str(value, "%Y.%m.%d"))
+            .or_else(|_| NaiveDate::parse_from_str(value, "%Y%m%d"))
+            .ok()
+    };
+    let gender = gender_text.as_deref().and_then(|g| {
+        let parsed = Gender::from_text(g);
+        if parsed.is_none() {
+            fail("gender", "unknown_value");
+        }
+        parsed
+    });
+    let ethnicity = ethnicity_text.as_deref().and_then(|e| {
+        let parsed = ethnicity_from_text(e);
+        if parsed.is_none() {
+            fail("ethnicity", "unknown_ethnicity");
+        }
+        parsed
+    });
+    let birth_date = birth_text.as_deref().and_then(|d| {
+        let parsed = date(d);
+        if parsed.is_none() {
+            fail("birth_date", "date_format");
+        }
+        parsed
+    });
+    let party = party_text.as_deref().and_then(|p| {
+        let parsed = Party::from_text(p);
+        if parsed.is_none() {
+            fail("party", "unknown_value");
+        }
+        parsed
+    });
+    let level = level_text.as_deref().and_then(|l| {
+        let parsed = Level::from_text(l);
+        if parsed.is_none() {
+            fail("level", "unknown_value");
+        }
+        parsed
+    });
+    let party_joined_on = text("party_joined_on").and_then(|d| {
+        let parsed = date(&d);
+        if parsed.is_none() {
+            fail("party_joined_on", "date_format");
+        }
+        parsed
+    });
+    let mut categories = Vec::new();
+    for label in text("categories")
+        .map(|c| split_list(&c))
+        .unwrap_or_default()
+    {
+        match Category::from_text(&label) {
+            Some(c) => categories.push(c),
+            None => fail("categories", "unknown_value"),
+        }
+    }
+    let education = text("education").and_then(|e| {
+        let parsed = Education::from_text(&e);
+        if parsed.is_none() {
+            fail("education", "unknown_value");
+        }
+        parsed
+    });
+    let degree = text("degree").and_then(|d| {
+        let parsed = Degree::from_text(&d);
+        if parsed.is_none() {
+            fail("degree", "unknown_value");
+        }
+        parsed
+    });
+    let unit_id = text("unit").and_then(|u| match unit_ids.get(u.trim()).map(Vec::as_slice) {
+        Some([id]) => Some(*id),
+        Some(_) => {
+            fail("unit", "ambiguous_unit");
+            None
+        }
+        None => {
+            fail("unit", "unknown_unit");
+            None
+        }
+    });
+    let request = CreateCadreRequest {
+        name: name?,
+        former_name: text("former_name"),
+        gender: gender?,
+        ethnicity: ethnicity?.to_owned(),
+        birth_date: birth_date?,
+        native_place: text("native_place"),
+        id_number: text("id_number"),
+        phone: text("phone"),
+        email: text("email"),
+        party: party?,
+        party_joined_on,
+        categories,
+        level: level?,
+        unit_id,
+        workplace: text("workplace"),
+        position: text("position"),
+        education,
+        degree,
+        professional_title: text("professional_title"),
+        sectors: text("sectors").map(|s| split_list(&s)).unwrap_or_default(),
+        expertise: text("expertise")
+            .map(|s| split_list(&s))
+            .unwrap_or_default(),
+        notes: text("notes"),
+    };
+    if let Err(e) = request.validate() {
+        if let ApiError::Validation { fields } = ApiError::from(e) {
+            for (field, rules) in fields {
+                errors.entry(field).or_default().extend(rules);
+            }
+        }
+    }
+    Some(request)
+}
+
+/// Checks every row; writes them all in the caller's transaction unless `dry_run` or any row
+/// is invalid (then a real import fails as a whole with every row's errors).
+pub fn import(
+    conn: &mut DbConn,
+    key: &DataKey,
+    actor: &Actor,
+    bytes: &[u8],
+    dry_run: bool,
+) -> Result<ImportReport, ApiError> {
+    let rows = read_rows(bytes)?;
+    let mut unit_ids: HashMap<String, Vec<i64>> = HashMap::new();
+    for (id, name) in units::table
+        .select((units::id, units::name))
+        .load::<(i64, String)>(conn)?
+    {
+        unit_ids.entry(name).or_default().push(id);
+    }
+    let mut profiles = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen_id_numbers = HashSet::new();
+    for (row_number, row) in &rows {
+        let mut fields = BTreeMap::new();
+        if let Some(request) = row_request(row, &unit_ids, &mut fields) {
+            let mut profile = Profile::from_request(request);
+            if let Err(ApiError::Validation { fields: broken }) =
+                service::check_profile(conn, &mut profile)
+            {
+                for (field, rules) in broken {
+                    fields.entry(field).or_default().extend(rules);
+                }
+            }
+            if let Some(id_number) = profile
+                .id_number
+                .clone()
+                .filter(|_| !fields.contains_key("id_number"))
+            {
+                if !seen_id_numbers.insert(id_number.clone()) {
+                    fields
+                        .entry("id_number".into())
+                        .or_insert_with(Vec::new)
+                        .push("duplicate_in_file".into());
+                } else if repo::find_by_id_number_lookup(
+                    conn,
+                    &key.lookup_hash(ID_NUMBER_LOOKUP, &id_number),
+                )?
+                .is_some()
+                {
+                    fields
+                        .entry("id_number".into())
+                        .or_insert_with(Vec::new)
+                        .push("id_number_taken".into());
+                }
+            }
+            if fields.is_empty() {
+                profiles.push(profile);
+            }
+        }
+        if !fields.is_empty() {
+            errors.push(RowError {
+                row: *row_number,
+                fields,
+            });
+        }
+    }
+    let valid = profiles.len();
+    if dry_run {
+        return Ok(ImportReport {
+            dry_run,
+            rows: rows.len(),
+            valid,
+            imported: 0,
+            errors,
+        });
+    }
+    if !errors.is_empty() {
+        let mut fields = BTreeMap::new();
+        for error in errors {
+            for (field, rules) in error.fields {
+                fields.insert(format!("rows[{}].{field}", error.row), rules);
+            }
+        }
+        return Err(ApiError::Validation { fields });
+    }
+    let mut ids = Vec::with_capacity(valid);
+    for profile in &profiles {
+        ids.push(service::store(conn, key, None, 1, profile)?);
+    }
+    audit::record(
+        conn,
+        actor,
+        Event {
+            action: "cadres.imported",
+            entity: "cadre",
+            entity_id: None,
+            before: None,
+            after: Some(
+                json!({"count": ids.len(), "first_id": ids.first(), "last_id": ids.last()}),
+            ),
+        },
+    )?;
+    Ok(ImportReport {
+        dry_run,
+        rows: rows.len(),
+        valid,
+        imported: ids.len(),
+        errors: Vec::new(),
+    })
+}
+
+/// The template: the header row (Chinese headers); the XLSX has a second sheet explaining each
+/// column.
+pub fn template(format: FileFormat) -> Result<Vec<u8>, ApiError> {
+    let header: Vec<&str> = COLUMNS.iter().map(|c| c.header).collect();
+    match format {
+        FileFormat::Csv => csv_bytes(&[header.iter().map(|s| (*s).to_owned()).collect()]),
+        FileFormat::Xlsx => {
+            let notes: Vec<Vec<String>> = std::iter::once(vec![
+                "列".to_owned(),
+                "key".to_owned(),
+                "必填".to_owned(),
+                "说明".to_owned(),
+            ])
+            .chain(COLUMNS.iter().map(|c| {
+                vec![
+                    c.header.to_owned(),
+                    c.key.to_owned(),
+                    if c.required { "是" } else { "" }.to_owned(),
+                    c.note.to_owned(),
+                ]
+            }))
+            .collect();
+            xlsx_bytes(&[
+                (
+                    "党外干部",
+                    vec![header.iter().map(|s| (*s).to_owned()).collect()],
+                ),
+                ("说明", notes),
+            ])
+        }
+    }
+}
+
+fn csv_bytes(rows: &[Vec<String>]) -> Result<Vec<u8>, ApiError> {
+    let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    for row in rows {
+        writer
+            .write_record(row)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+    }
+    writer
+        .into_inner()
+        .map_err(|e| ApiError::internal(e.to_string()))
+}
+
+fn xlsx_bytes(sheets: &[(&str, Vec<Vec<String>>)]) -> Result<Vec<u8>, ApiError> {
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let failed = |e: rust_xlsxwriter::XlsxError| {
+        ApiError::internal(format!("cannot write the workbook: {e}"))
+    };
+    for (name, rows) in sheets {
+        let sheet = workbook.add_worksheet();
+        sheet.set_name(*name).map_err(failed)?;
+        for (r, row) in rows.iter().enumerate() {
+            for (c, value) in row.iter().enumerate() {
+                let (r, c) = (
+                    u32::try_from(r).unwrap_or(u32::MAX),
+                    u16::try_from(c).unwrap_or(u16::MAX),
+                );
+                sheet.write_string(r, c, value).map_err(failed)?;
+            }
+        }
+    }
+    workbook.save_to_buffer().map_err(failed)
+}
+
+/// The column keys an export writes, checked.
+pub fn export_columns(fields: Option<&str>) -> Result<Vec<(&'static str, &'static str)>, ApiError> {
+    let all = || {
+        EXPORT_ONLY
+            .iter()
+            .copied()
+            .chain(COLUMNS.iter().map(|c| (c.key, c.header)))
+    };
+    match fields {
+        None => Ok(all().collect()),
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .map(|key| {
+                all()
+                    .find(|(k, _)| *k == key)
+                    .ok_or_else(|| ApiError::field("fields", "unknown_field"))
+            })
+            .collect(),
+    }
+}
+
+fn export_value(view: &CadreView, unit_names: &HashMap<i64, String>, key: &str) -> String {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    match key {
+        "id" => view.id.to_string(),
+        "age" => view.age.to_string(),
+        "status" => view.status_label.to_owned(),
+        "name" => view.name.clone(),
+        "former_name" => opt(&view.former_name),
+        "gender" => view.gender_label.to_owned(),
+        "ethnicity" => view.ethnicity_label.to_owned(),
+        "birth_date" => view.birth_date.to_string(),
+        "native_place" => opt(&view.native_place),
+        "id_number" => opt(&view.id_number),
+        "phone" => opt(&view.phone),
+        "email" => opt(&view.email),
+        "party" => view.party_label.to_owned(),
+        "party_joined_on" => view
+            .party_joined_on
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        "categories" => view.category_labels.join("；"),
+        "level" => view.level_label.to_owned(),
+        "unit" => view
+            .unit_id
+            .and_then(|id| unit_names.get(&id).cloned())
+            .unwrap_or_default(),
+        "workplace" => opt(&view.workplace),
+        "position" => opt(&view.position),
+        "education" => view.education_label.unwrap_or_default().to_owned(),
+        "degree" => view.degree_label.unwrap_or_default().to_owned(),
+        "professional_title" => opt(&view.professional_title),
+        "sectors" => view.sectors.join("；"),
+        "expertise" => view.expertise.join("；"),
+        "notes" => opt(&view.notes),
+        _ => String::new(),
+    }
+}
+
+/// The cadres matching the filter as a file (protected fields masked), with an audit row for
+/// the export: who, which filter, which columns, how many.
+pub fn export(
+    conn: &mut DbConn,
+    actor: &Actor,
+    filter: &CadreFilter,
+    params: &ExportParams,
+) -> Result<(Vec<u8>, FileFormat, usize), ApiError> {
+    let columns = export_columns(params.fields.as_deref())?;
+    let format = params.format.unwrap_or_default();
+    let today = service::today();
+    let rows: Vec<super::model::CadreRow> = repo::filtered(filter, today)
+        .select(super::model::CadreRow::as_select())
+        .order((cadres::sort_key.asc(), cadres::id.asc()))
+        .limit(i64::try_from(MAX_EXPORT_ROWS).unwrap_or(i64::MAX) + 1)
+        .load(conn)?;
+    if rows.len() > MAX_EXPORT_ROWS {
+        return Err(ApiError::bad_request(
+            "export_too_large",
+            format!("narrow the filter: an export holds at most {MAX_EXPORT_ROWS} cadres"),
+        ));
+    }
+    let unit_names: HashMap<i64, String> = units::table
+        .select((units::id, units::name))
+        .load(conn)?
+        .into_iter()
+        .collect();
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut tags = HashMap::new();
+    for chunk in ids.chunks(5000) {
+        tags.extend(repo::tags_of_many(conn, chunk)?);
+    }
+    let mut grid: Vec<Vec<String>> = vec![columns
+        .iter()
+        .map(|(_, header)| (*header).to_owned())
+        .collect()];
+    for row in rows {
+        let row_tags = tags.remove(&row.id).unwrap_or_default();
+        let view = service::view(row, row_tags, today)?;
+        grid.push(
+            columns
+                .iter()
+                .map(|(key, _)| export_value(&view, &unit_names, key))
+                .collect(),
+        );
+    }
+    let count = grid.len() - 1;
+    let bytes = match format {
+        FileFormat::Csv => csv_bytes(&grid)?,
+        FileFormat::Xlsx => xlsx_bytes(&[("党外干部", grid)])?,
+    };
+    audit::record(
+        conn,
+        actor,
+        Event {
+            action: "cadres.exported",
+            entity: "cadre",
+            entity_id: None,
+            before: None,
+            after: Some(
+                json!({"count": count, "filter": filter, "fields": columns.iter().map(|(k, _)| *k).collect::<Vec<_>>(), "format": format}),
+            ),
+        },
+    )?;
+    Ok((bytes, format, count))
+}
