@@ -286,7 +286,7 @@ impl TestApp {
         } else {
             None
         };
-        let username = format!("{}-{}", role.replace('_', "-"), &hex_id()[..6]);
+        let username = format!("{}-{}", role.replace('_', "-"), hex_id());
         self.create_user(admin, &username, &[role], unit).await;
         access_token(&self.login(&username, GOOD_PASSWORD).await)
     }

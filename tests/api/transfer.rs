@@ -1,0 +1,448 @@
+//! Import from spreadsheets (dry run, all-or-nothing), export with masking and audit, the
+//! template, and statistics on a known data set.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::cadres::{id_number, profile, urlencode, CadreFixture};
+use crate::helpers::assert_problem;
+
+const HEADER: &str = "姓名,性别,民族,出生日期,公民身份号码,联系电话,党派,加入党派时间,统战类别,管理层级,所属单位,工作单位,职务,学历,行业领域,专长";
+
+fn csv(rows: &[String]) -> Vec<u8> {
+    let mut text = String::from("\u{feff}");
+    text.push_str(HEADER);
+    for row in rows {
+        text.push('\n');
+        text.push_str(row);
+    }
+    text.into_bytes()
+}
+
+fn row(name: &str, gender: &str, birth: &str, id: &str, party: &str) -> String {
+    format!("{name},{gender},土家族,{}-{}-{},{id},13812345678,{party},,民主党派成员；少数民族人士,乡镇级,仙女山镇,武隆中学,教师,大学本科,教育；文化旅游,基础教育", &birth[..4], &birth[4..6], &birth[6..])
+}
+
+async fn import(
+    f: &CadreFixture,
+    dry_run: bool,
+    body: Vec<u8>,
+    content_type: &str,
+) -> reqwest::Response {
+    f.app
+        .request(
+            Method::POST,
+            &format!("/cadres/import?dry_run={dry_run}"),
+            Some(&f.ufwd),
+        )
+        .header("Content-Type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn fixture_with_township() -> CadreFixture {
+    let f = CadreFixture::new().await;
+    let district = f
+        .app
+        .create_unit(&f.admin, "武隆区", "district", None)
+        .await;
+    f.app
+        .create_unit(&f.admin, "仙女山镇", "township", Some(district))
+        .await;
+    f
+}
+
+#[actix_web::test]
+async fn an_import_is_checked_row_by_row_and_written_all_or_nothing() {
+    let f = fixture_with_township().await;
+    let rows = vec![
+        row("罗维", "男", "19800315", &id_number("19800315", 11), "民盟"),
+        row(
+            "張芳",
+            "女",
+            "19850101",
+            &id_number("19850101", 22),
+            "九三學社",
+        ),
+        row("错号", "男", "19900101", "500156199001010110", "民进"),
+        row("", "男", "19900101", "", "民革"),
+    ];
+    let report = import(&f, true, csv(&rows), "text/csv").await;
+    assert_eq!(report.status(), StatusCode::OK);
+    let report: Value = report.json().await.unwrap();
+    assert_eq!(
+        (
+            report["rows"].as_i64(),
+            report["valid"].as_i64(),
+            report["imported"].as_i64()
+        ),
+        (Some(4), Some(2), Some(0))
+    );
+    assert_eq!(report["errors"][0]["row"], 4);
+    assert_eq!(
+        report["errors"][0]["fields"]["id_number"][0],
+        "id_number_checksum"
+    );
+    assert_eq!(report["errors"][1]["row"], 5);
+    assert_eq!(report["errors"][1]["fields"]["name"][0], "required");
+    assert_eq!(
+        f.app.count("SELECT COUNT(*) AS n FROM cadres"),
+        0,
+        "a dry run writes nothing"
+    );
+
+    let refused = import(&f, false, csv(&rows), "text/csv").await;
+    let problem = assert_problem(
+        refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        problem["fields"]["rows[4].id_number"][0],
+        "id_number_checksum"
+    );
+    assert_eq!(
+        f.app.count("SELECT COUNT(*) AS n FROM cadres"),
+        0,
+        "all or nothing"
+    );
+    assert_eq!(
+        f.app
+            .count("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'cadres.imported'"),
+        0
+    );
+
+    let good = import(&f, false, csv(&rows[..2]), "text/csv").await;
+    assert_eq!(good.status(), StatusCode::OK);
+    let report: Value = good.json().await.unwrap();
+    assert_eq!(report["imported"], 2);
+    let list: Value = f
+        .app
+        .get("/cadres?party=jiusan", &f.ufwd)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let zhang = &list["items"][0];
+    assert_eq!(zhang["name"], "張芳");
+    assert_eq!(
+        zhang["categories"],
+        json!(["democratic_party_member", "ethnic_minority"])
+    );
+    assert_eq!(zhang["sectors"], json!(["教育", "文化旅游"]));
+    assert!(zhang["unit_id"].is_i64());
+    assert_eq!(f.app.count("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'cadres.imported' AND after_json LIKE '%\"count\":2%'"), 1);
+
+    // The same people again: their ID numbers are taken.
+    let again: Value = import(&f, true, csv(&rows[..2]), "text/csv")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        again["errors"][0]["fields"]["id_number"][0],
+        "id_number_taken"
+    );
+}
+
+#[actix_web::test]
+async fn xlsx_and_gb18030_csv_files_import_too() {
+    let f = fixture_with_township().await;
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    for (c, title) in HEADER.split(',').enumerate() {
+        sheet
+            .write_string(0, u16::try_from(c).unwrap(), title)
+            .unwrap();
+    }
+    let values = row("罗维", "男", "19800315", &id_number("19800315", 11), "民盟");
+    for (c, value) in values.split(',').enumerate() {
+        let c = u16::try_from(c).unwrap();
+        if c == 3 {
+            // A real date cell, as a spreadsheet program writes it.
+            let date = rust_xlsxwriter::ExcelDateTime::from_ymd(1980, 3, 15).unwrap();
+            sheet
+                .write_datetime_with_format(
+                    1,
+                    c,
+                    &date,
+                    &rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd"),
+                )
+                .unwrap();
+        } else if c == 5 {
+            sheet.write_number(1, c, 13_812_345_678.0).unwrap();
+        } else {
+            sheet.write_string(1, c, value).unwrap();
+        }
+    }
+    let bytes = workbook.save_to_buffer().unwrap();
+    let response = import(
+        &f,
+        false,
+        bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    .await;
+    let status = response.status();
+    let report: Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["imported"], 1);
+
+    let gb = csv(&[row(
+        "王芳",
+        "女",
+        "19850101",
+        &id_number("19850101", 22),
+        "民盟",
+    )]);
+    let text = String::from_utf8(gb[3..].to_vec()).unwrap();
+    let (encoded, _, _) = encoding_rs::GB18030.encode(&text);
+    let response = import(&f, false, encoded.into_owned(), "text/csv").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let list: Value = f
+        .app
+        .get(&format!("/cadres?q={}", urlencode("王芳")), &f.ufwd)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+
+    let wrong = import(&f, true, b"name,colour\nx,red".to_vec(), "text/csv").await;
+    assert_problem(wrong, StatusCode::BAD_REQUEST, "template_mismatch").await;
+    let big = import(&f, true, vec![b'a'; 10 * 1024 * 1024 + 1], "text/csv").await;
+    assert_problem(big, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+}
+
+#[actix_web::test]
+async fn the_template_round_trips_through_an_import() {
+    let f = fixture_with_township().await;
+    let template = f
+        .app
+        .get("/cadres/import-template?format=csv", &f.ufwd)
+        .await;
+    assert_eq!(template.status(), StatusCode::OK);
+    assert!(template.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("cadre-import-template.csv"));
+    let text = template.text().await.unwrap();
+    assert!(text
+        .trim_start_matches('\u{feff}')
+        .starts_with("姓名,曾用名,性别,民族,出生日期"));
+    let xlsx = f
+        .app
+        .get("/cadres/import-template", &f.ufwd)
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(xlsx.starts_with(b"PK"));
+    let report: Value = import(&f, true, text.into_bytes(), "text/csv")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["rows"], 0);
+}
+
+#[actix_web::test]
+async fn exports_are_masked_filtered_and_audited() {
+    let f = CadreFixture::new().await;
+    f.create(profile("罗维", "19800315", 11)).await;
+    let mut other = profile("张芳", "19850101", 22);
+    other["party"] = json!("jiusan");
+    f.create(other).await;
+
+    let response = f
+        .app
+        .get(
+            "/cadres/export?format=csv&party=cdl&fields=name,id_number,phone,party,categories",
+            &f.ufwd,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let text = response.text().await.unwrap();
+    let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert_eq!(lines[0], "姓名,公民身份号码,联系电话,党派,统战类别");
+    let expected_id = format!("5001**********{}", &id_number("19800315", 11)[14..]);
+    assert_eq!(
+        lines[1],
+        format!("罗维,{expected_id},138****5678,民盟,民主党派成员；少数民族人士")
+    );
+    assert!(!text.contains("13812345678"));
+
+    let xlsx = f.app.get("/cadres/export", &f.ufwd).await;
+    let bytes = xlsx.bytes().await.unwrap();
+    let mut workbook: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let range = calamine::Reader::worksheet_range_at(&mut workbook, 0)
+        .unwrap()
+        .unwrap();
+    assert_eq!(range.height(), 3);
+
+    let bad = f
+        .app
+        .get("/cadres/export?fields=name,salary", &f.ufwd)
+        .await;
+    assert_problem(bad, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let leader = f.app.token_for(&f.admin, "leader").await;
+    assert_eq!(
+        f.app.get("/cadres/export", &leader).await.status(),
+        StatusCode::FORBIDDEN
+    );
+
+    let auditor = f.app.token_for(&f.admin, "auditor").await;
+    let events: Value = f
+        .app
+        .get("/audit/events?action=cadres.exported", &auditor)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = events["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[1]["after"]["count"], 1);
+    assert_eq!(items[1]["after"]["filter"]["party"], "cdl");
+    assert_eq!(items[1]["actor_roles"], json!(["ufwd_staff"]));
+}
+
+#[actix_web::test]
+async fn statistics_count_a_known_data_set_and_drill_down() {
+    let f = CadreFixture::new().await;
+    let a = profile("罗维", "19800315", 11);
+    let mut b = profile("王芳", "19950101", 22);
+    b["party"] = json!("jiusan");
+    b["ethnicity"] = json!("01");
+    b["level"] = json!("district");
+    b["education"] = json!("graduate");
+    b["categories"] = json!(["democratic_party_member"]);
+    let mut c = profile("张伟", "19600601", 13);
+    c["party"] = json!("non_party");
+    c["party_joined_on"] = json!(null);
+    c["ethnicity"] = json!("01");
+    c["level"] = json!("district");
+    c["education"] = json!(null);
+    c["categories"] = json!(["non_party_personage"]);
+    let d = profile("陈静", "19750101", 24);
+    for body in [a, b, c] {
+        f.create(body).await;
+    }
+    let archived = f.create(d).await;
+    f.app
+        .post(
+            &format!("/cadres/{}/archive", archived["id"]),
+            Some(&f.ufwd),
+            json!({"reason": "退休"}),
+        )
+        .await;
+
+    let stats: Value = f
+        .app
+        .get("/stats/cadres?age_at=2026-01-01", &f.ufwd)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["total"], 3);
+    assert_eq!(stats["average_age"], 47.0, "(45 + 31 + 65) / 3");
+    let counts = |key: &str| -> Vec<(String, i64)> {
+        stats[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| {
+                (
+                    b["key"].as_str().unwrap().to_owned(),
+                    b["count"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let pairs = |items: &[(&str, i64)]| -> Vec<(String, i64)> {
+        items.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect()
+    };
+    assert_eq!(
+        counts("by_party"),
+        pairs(&[("cdl", 1), ("jiusan", 1), ("non_party", 1)])
+    );
+    assert_eq!(
+        counts("by_category"),
+        pairs(&[
+            ("democratic_party_member", 2),
+            ("ethnic_minority", 1),
+            ("non_party_personage", 1)
+        ])
+    );
+    assert_eq!(counts("by_gender"), pairs(&[("male", 2), ("female", 1)]));
+    assert_eq!(counts("by_ethnicity"), pairs(&[("01", 2), ("15", 1)]));
+    assert_eq!(
+        counts("by_age_band"),
+        pairs(&[("0-35", 1), ("36-45", 1), ("46-55", 0), ("56-", 1)])
+    );
+    assert_eq!(
+        counts("by_level"),
+        pairs(&[("district", 2), ("township", 1)])
+    );
+    assert_eq!(
+        counts("by_education"),
+        pairs(&[("bachelor", 1), ("graduate", 1), ("unknown", 1)])
+    );
+    assert!(stats["by_education"][2]["filter"].is_null());
+
+    // Every bucket's filter lists exactly its people.
+    for key in [
+        "by_party",
+        "by_category",
+        "by_gender",
+        "by_age_band",
+        "by_level",
+    ] {
+        for bucket in stats[key].as_array().unwrap() {
+            let filter = bucket["filter"].as_str().unwrap();
+            let list: Value = f
+                .app
+                .get(&format!("/cadres?{filter}&limit=200"), &f.ufwd)
+                .await
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(
+                list["items"].as_array().unwrap().len() as i64,
+                bucket["count"].as_i64().unwrap(),
+                "{key} {filter}"
+            );
+        }
+    }
+
+    // The statistics take the list's filters.
+    let district: Value = f
+        .app
+        .get("/stats/cadres?level=district&age_at=2026-01-01", &f.ufwd)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(district["total"], 2);
+    let with_archived: Value = f
+        .app
+        .get("/stats/cadres?status=all", &f.ufwd)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(with_archived["total"], 4);
+    let rep = f.app.token_for(&f.admin, "representative").await;
+    assert_eq!(
+        f.app.get("/stats/cadres", &rep).await.status(),
+        StatusCode::FORBIDDEN
+    );
+}
