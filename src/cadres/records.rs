@@ -45,9 +45,8 @@ impl RecordKind {
         fn typed<T: DeserializeOwned + Validate + Serialize>(
             body: serde_json::Value,
         ) -> Result<serde_json::Value, ApiError> {
-            let value: T = serde_json::from_value(body).map_err(|e| ApiError::InvalidBody {
-                detail: e.to_string(),
-            })?;
+            let value: T =
+                serde_json::from_value(body).map_err(|e| crate::web::invalid_body(&e))?;
             value.validate()?;
             serde_json::to_value(value).map_err(|e| ApiError::internal(e.to_string()))
         }

@@ -47,9 +47,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
                     "nul_character",
                 ));
             }
-            let body: T = serde_json::from_value(value).map_err(|e| ApiError::InvalidBody {
-                detail: e.to_string(),
-            })?;
+            let body: T = serde_json::from_value(value).map_err(|e| invalid_body(&e))?;
             body.validate()?;
             Ok(ValidatedJson(body))
         })
@@ -80,15 +78,42 @@ fn find_nul(value: &serde_json::Value, path: String) -> Option<String> {
     }
 }
 
+/// A body of the wrong shape, told in serde's words with long digit runs (which could be ID or
+/// phone numbers sent in the wrong field) hidden: error answers never echo protected values.
+pub fn invalid_body(error: &dyn std::fmt::Display) -> ApiError {
+    ApiError::InvalidBody {
+        detail: redact_digit_runs(&error.to_string()),
+    }
+}
+
+fn redact_digit_runs(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    for c in text.chars().chain(std::iter::once('\0')) {
+        if c.is_ascii_digit() || (c == 'X' && !run.is_empty()) {
+            run.push(c);
+            continue;
+        }
+        if run.len() >= 7 {
+            out.push_str("***");
+        } else {
+            out.push_str(&run);
+        }
+        run.clear();
+        if c != '\0' {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn json_error(error: &JsonPayloadError) -> ApiError {
     match error {
         JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
             ApiError::PayloadTooLarge
         }
         JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
-        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::InvalidBody {
-            detail: e.to_string(),
-        },
+        JsonPayloadError::Deserialize(e) if e.is_data() => invalid_body(e),
         JsonPayloadError::Deserialize(e) => {
             ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
         }
@@ -184,6 +209,20 @@ pub fn path_config() -> web::PathConfig {
 mod tests {
     use super::find_nul;
     use serde_json::json;
+
+    #[test]
+    fn long_digit_runs_are_hidden_from_error_details() {
+        assert_eq!(
+            super::redact_digit_runs(
+                "unknown variant `51010219900101123X`, expected `male` at line 1 column 12"
+            ),
+            "unknown variant `***`, expected `male` at line 1 column 12"
+        );
+        assert_eq!(
+            super::redact_digit_runs("invalid type: integer `13812345678`"),
+            "invalid type: integer `***`"
+        );
+    }
 
     #[test]
     fn finds_nul_in_nested_values_and_keys() {

@@ -9,7 +9,8 @@ mod version;
 
 pub use context::{current_request_id, request_context};
 pub use extract::{
-    json_config, path_config, query_config, QueryPart, SplitQuery, ValidatedJson, ValidatedQuery,
+    invalid_body, json_config, path_config, query_config, QueryPart, SplitQuery, ValidatedJson,
+    ValidatedQuery,
 };
 pub use pagination::{Page, PageCursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use version::{if_match, with_etag};

@@ -1020,3 +1020,77 @@ pub fn urlencode(text: &str) -> String {
         })
         .collect()
 }
+
+#[actix_web::test]
+async fn error_answers_never_echo_an_id_number_or_phone() {
+    let f = CadreFixture::new().await;
+    let mut body = profile("罗维", "19800315", 11);
+    body["gender"] = json!(id_number("19800315", 11));
+    body["ethnicity"] = json!(13_812_345_678_i64);
+    let response = f.app.post("/cadres", Some(&f.ufwd), body).await;
+    let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body").await;
+    let text = problem.to_string();
+    assert!(!text.contains(&id_number("19800315", 11)[..10]), "{text}");
+    assert!(!text.contains("13812345678"), "{text}");
+}
+
+#[actix_web::test]
+async fn seed_demo_fills_a_database_with_plausible_cadres() {
+    let f = CadreFixture::new().await;
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tongxin"))
+        .args(["seed-demo", "--cadres", "120"])
+        .env("TONGXIN_DATABASE_URL", &f.app.config.database_url)
+        .env("TONGXIN_DATA_DIR", &f.app.data_dir)
+        .env("TONGXIN_DATA_KEY", hex_key(&f.app.config.data_key))
+        .env("TONGXIN_LOG", "off")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stats: Value = f
+        .app
+        .get("/stats/cadres", &f.ufwd)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["total"], 120);
+    assert!(
+        stats["by_party"].as_array().unwrap().len() >= 8,
+        "all parties appear: {}",
+        stats["by_party"]
+    );
+    assert!(stats["by_unit"].as_array().unwrap().len() > 5);
+    // The protected fields decrypt with the service's key, and the ID numbers are valid.
+    let list: Value = f
+        .app
+        .get("/cadres?limit=1", &f.ufwd)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = &list["items"][0]["id"];
+    let revealed: Value = f
+        .app
+        .post(
+            &format!("/cadres/{id}/reveal"),
+            Some(&f.ufwd),
+            json!({"fields": ["id_number"], "reason": "检查演示数据"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let number = revealed["id_number"].as_str().unwrap();
+    assert!(
+        tongxin::cadres::identity::parse_id_number(number).is_ok(),
+        "{number}"
+    );
+}
+
+fn hex_key(key: &[u8; 32]) -> String {
+    key.iter().map(|b| format!("{b:02x}")).collect()
+}
