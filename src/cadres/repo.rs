@@ -112,16 +112,21 @@ macro_rules! filter_cadres {
             StatusFilter::All => {}
         }
         if let Some(q) = &filter.q {
-            let folded = fold(q);
+            // Pinyin in the search text has no spaces: `luo wei` must find `luowei` too.
+            let folded = fold(q.trim());
             let compact: String = folded.chars().filter(|c| !c.is_whitespace()).collect();
-            query = query.filter(
-                cadres::search_text
-                    .like(like_contains(folded.trim()))
-                    .escape('\\')
-                    .or(cadres::search_text
-                        .like(like_contains(&compact))
+            let matches = cadres::search_text
+                .like(like_contains(&compact))
+                .escape('\\');
+            query = if compact == folded {
+                query.filter(matches)
+            } else {
+                query.filter(
+                    matches.or(cadres::search_text
+                        .like(like_contains(&folded))
                         .escape('\\')),
-            );
+                )
+            };
         }
         if let Some(party) = filter.party {
             query = query.filter(cadres::party.eq(party.as_str()));
@@ -141,19 +146,26 @@ macro_rules! filter_cadres {
         if let Some(education) = filter.education {
             query = query.filter(cadres::education.eq(education.as_str()));
         }
+        // The tag subqueries read an alias of `cadre_tags`, so that the same conditions also
+        // fit a query that joins `cadre_tags` itself (the statistics by category).
+        let holders = diesel::alias!(cadre_tags as tag_holders);
         if let Some(category) = filter.category {
-            let holders = cadre_tags::table
-                .filter(cadre_tags::kind.eq(CATEGORY))
-                .filter(cadre_tags::tag.eq(category.as_str()))
-                .select(cadre_tags::cadre_id);
-            query = query.filter(cadres::id.eq_any(holders));
+            let with_category = holders
+                .filter(holders.field(cadre_tags::kind).eq(CATEGORY))
+                .filter(holders.field(cadre_tags::tag).eq(category.as_str()))
+                .select(holders.field(cadre_tags::cadre_id));
+            query = query.filter(cadres::id.eq_any(with_category));
         }
         if let Some(tag) = &filter.tag {
-            let holders = cadre_tags::table
-                .filter(cadre_tags::kind.eq_any([SECTOR, EXPERTISE]))
-                .filter(cadre_tags::tag.eq($crate::text::normalise(tag)))
-                .select(cadre_tags::cadre_id);
-            query = query.filter(cadres::id.eq_any(holders));
+            let with_tag = holders
+                .filter(holders.field(cadre_tags::kind).eq_any([SECTOR, EXPERTISE]))
+                .filter(
+                    holders
+                        .field(cadre_tags::tag)
+                        .eq($crate::text::normalise(tag)),
+                )
+                .select(holders.field(cadre_tags::cadre_id));
+            query = query.filter(cadres::id.eq_any(with_tag));
         }
         let at = filter.age_at.unwrap_or($today);
         if let Some(min) = filter.age_min {

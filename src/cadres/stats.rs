@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use super::dto::CadreFilter;
 use super::profile::age_on;
-use super::repo::{self, filter_cadres};
+use super::repo::filter_cadres;
 use super::vocab::{ethnicity_label, Category, Education, Gender, Level, Party};
 use crate::db::schema::units;
 use crate::db::DbConn;
@@ -195,21 +195,29 @@ pub fn compute(
         })
         .collect();
 
-    // One count per category (a cadre may be in several).
-    let mut by_category = Vec::new();
-    for category in Category::ALL.iter().copied() {
-        let mut narrowed = filter.clone();
-        narrowed.category = Some(category);
-        let count: i64 = repo::filtered(&narrowed, today).count().get_result(conn)?;
-        if count > 0 {
-            by_category.push(Bucket {
-                key: category.as_str().to_owned(),
-                label: category.label().to_owned(),
-                count,
-                filter: serde_urlencoded::to_string(&narrowed).ok(),
-            });
+    // A cadre may be in several categories: count tags of the filtered cadres.
+    let by_category = filter_cadres!(
+        cadre_tags::table
+            .inner_join(cadres::table)
+            .filter(cadre_tags::kind.eq(CATEGORY))
+            .group_by(cadre_tags::tag)
+            .select((cadre_tags::tag, count_star()))
+            .into_boxed(),
+        filter,
+        today
+    )
+    .load::<(String, i64)>(conn)?
+    .into_iter()
+    .map(|(key, count)| {
+        let category = Category::parse(&key);
+        Bucket {
+            label: category.map_or_else(|| key.clone(), |c| c.label().to_owned()),
+            filter: category.and_then(|c| drill(filter, |f| f.category = Some(c))),
+            key,
+            count,
         }
-    }
+    })
+    .collect();
 
     // Ages from the distinct birth dates (a few tens of thousands at most), computed here so
     // that every engine gives the same answer.
