@@ -65,125 +65,126 @@ pub fn compute(
 ) -> Result<CadreStats, ApiError> {
     let at = filter.age_at.unwrap_or(today);
 
-    let by_party = filter_cadres!(
+    // One pass over the filtered pool for every single-valued dimension; the groups (a few
+    // thousand at most) are then summed per dimension here.
+    type Group = (
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<i64>,
+        i64,
+    );
+    let groups: Vec<Group> = filter_cadres!(
         cadres::table
-            .group_by(cadres::party)
-            .select((cadres::party, count_star()))
+            .group_by((
+                cadres::party,
+                cadres::gender,
+                cadres::ethnicity,
+                cadres::level,
+                cadres::education,
+                cadres::unit_id
+            ))
+            .select((
+                cadres::party,
+                cadres::gender,
+                cadres::ethnicity,
+                cadres::level,
+                cadres::education,
+                cadres::unit_id,
+                count_star()
+            ))
             .into_boxed(),
         filter,
         today
     )
-    .load::<(String, i64)>(conn)?
-    .into_iter()
-    .map(|(key, count)| {
-        let party = Party::parse(&key);
-        Bucket {
-            label: party.map_or_else(|| key.clone(), |p| p.label().to_owned()),
-            filter: party.and_then(|p| drill(filter, |f| f.party = Some(p))),
+    .load(conn)?;
+    let mut parties: BTreeMap<String, i64> = BTreeMap::new();
+    let mut genders: BTreeMap<String, i64> = BTreeMap::new();
+    let mut ethnicities: BTreeMap<String, i64> = BTreeMap::new();
+    let mut levels: BTreeMap<String, i64> = BTreeMap::new();
+    let mut educations: BTreeMap<Option<String>, i64> = BTreeMap::new();
+    let mut unit_counts: BTreeMap<Option<i64>, i64> = BTreeMap::new();
+    for (party, gender, ethnicity, level, education, unit_id, count) in groups {
+        *parties.entry(party).or_default() += count;
+        *genders.entry(gender).or_default() += count;
+        *ethnicities.entry(ethnicity).or_default() += count;
+        *levels.entry(level).or_default() += count;
+        *educations.entry(education).or_default() += count;
+        *unit_counts.entry(unit_id).or_default() += count;
+    }
+
+    let by_party = parties
+        .into_iter()
+        .map(|(key, count)| {
+            let party = Party::parse(&key);
+            Bucket {
+                label: party.map_or_else(|| key.clone(), |p| p.label().to_owned()),
+                filter: party.and_then(|p| drill(filter, |f| f.party = Some(p))),
+                key,
+                count,
+            }
+        })
+        .collect();
+
+    let by_gender = genders
+        .into_iter()
+        .map(|(key, count)| {
+            let gender = Gender::parse(&key);
+            Bucket {
+                label: gender.map_or_else(|| key.clone(), |g| g.label().to_owned()),
+                filter: gender.and_then(|g| drill(filter, |f| f.gender = Some(g))),
+                key,
+                count,
+            }
+        })
+        .collect();
+
+    let by_ethnicity = ethnicities
+        .into_iter()
+        .map(|(key, count)| Bucket {
+            label: ethnicity_label(&key).unwrap_or("").to_owned(),
+            filter: drill(filter, |f| f.ethnicity = Some(key.clone())),
             key,
             count,
-        }
-    })
-    .collect();
+        })
+        .collect();
 
-    let by_gender = filter_cadres!(
-        cadres::table
-            .group_by(cadres::gender)
-            .select((cadres::gender, count_star()))
-            .into_boxed(),
-        filter,
-        today
-    )
-    .load::<(String, i64)>(conn)?
-    .into_iter()
-    .map(|(key, count)| {
-        let gender = Gender::parse(&key);
-        Bucket {
-            label: gender.map_or_else(|| key.clone(), |g| g.label().to_owned()),
-            filter: gender.and_then(|g| drill(filter, |f| f.gender = Some(g))),
-            key,
-            count,
-        }
-    })
-    .collect();
+    let by_level = levels
+        .into_iter()
+        .map(|(key, count)| {
+            let level = Level::parse(&key);
+            Bucket {
+                label: level.map_or_else(|| key.clone(), |l| l.label().to_owned()),
+                filter: level.and_then(|l| drill(filter, |f| f.level = Some(l))),
+                key,
+                count,
+            }
+        })
+        .collect();
 
-    let by_ethnicity = filter_cadres!(
-        cadres::table
-            .group_by(cadres::ethnicity)
-            .select((cadres::ethnicity, count_star()))
-            .into_boxed(),
-        filter,
-        today
-    )
-    .load::<(String, i64)>(conn)?
-    .into_iter()
-    .map(|(key, count)| Bucket {
-        label: ethnicity_label(&key).unwrap_or("").to_owned(),
-        filter: drill(filter, |f| f.ethnicity = Some(key.clone())),
-        key,
-        count,
-    })
-    .collect();
+    let by_education = educations
+        .into_iter()
+        .map(|(key, count)| {
+            let education = key.as_deref().and_then(Education::parse);
+            Bucket {
+                key: key.unwrap_or_else(|| "unknown".into()),
+                label: education.map_or("未填写", Education::label).to_owned(),
+                filter: education.and_then(|e| drill(filter, |f| f.education = Some(e))),
+                count,
+            }
+        })
+        .collect();
 
-    let by_level = filter_cadres!(
-        cadres::table
-            .group_by(cadres::level)
-            .select((cadres::level, count_star()))
-            .into_boxed(),
-        filter,
-        today
-    )
-    .load::<(String, i64)>(conn)?
-    .into_iter()
-    .map(|(key, count)| {
-        let level = Level::parse(&key);
-        Bucket {
-            label: level.map_or_else(|| key.clone(), |l| l.label().to_owned()),
-            filter: level.and_then(|l| drill(filter, |f| f.level = Some(l))),
-            key,
-            count,
-        }
-    })
-    .collect();
-
-    let by_education = filter_cadres!(
-        cadres::table
-            .group_by(cadres::education)
-            .select((cadres::education, count_star()))
-            .into_boxed(),
-        filter,
-        today
-    )
-    .load::<(Option<String>, i64)>(conn)?
-    .into_iter()
-    .map(|(key, count)| {
-        let education = key.as_deref().and_then(Education::parse);
-        Bucket {
-            key: key.unwrap_or_else(|| "unknown".into()),
-            label: education.map_or("未填写", Education::label).to_owned(),
-            filter: education.and_then(|e| drill(filter, |f| f.education = Some(e))),
-            count,
-        }
-    })
-    .collect();
-
-    let unit_rows = filter_cadres!(
-        cadres::table
-            .group_by(cadres::unit_id)
-            .select((cadres::unit_id, count_star()))
-            .into_boxed(),
-        filter,
-        today
-    )
-    .load::<(Option<i64>, i64)>(conn)?;
-    let unit_ids: Vec<i64> = unit_rows.iter().filter_map(|(id, _)| *id).collect();
+    let unit_ids: Vec<i64> = unit_counts.keys().filter_map(|id| *id).collect();
     let unit_names: BTreeMap<i64, String> = units::table
         .filter(units::id.eq_any(&unit_ids))
         .select((units::id, units::name))
         .load::<(i64, String)>(conn)?
         .into_iter()
         .collect();
-    let by_unit = unit_rows
+    let by_unit = unit_counts
         .into_iter()
         .map(|(id, count)| Bucket {
             key: id.map_or_else(|| "none".into(), |id| id.to_string()),
