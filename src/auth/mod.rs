@@ -7,5 +7,5 @@ pub mod roles;
 pub mod tokens;
 mod user;
 
-pub use roles::{Permission, Role};
-pub use user::{can, AuthUser, Authorized, RequiredPermission};
+pub use roles::{can, Permission, Role};
+pub use user::{AuthUser, Authorized, RequiredPermission};

@@ -84,9 +84,32 @@ pub fn check_role_set(roles: &[Role]) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// What a role may do. Object scope (own records, own unit) is checked by the services.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Permission {
+/// Declares the permissions once: the `Permission` enum, and in `can` one marker type per
+/// permission for `Authorized<P>`, so that a handler's signature names what it requires.
+macro_rules! permissions {
+    ($($(#[$doc:meta])* $name:ident,)+) => {
+        /// What a role may do. Object scope (own records, own unit) is checked by the services.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Permission {
+            $($(#[$doc])* $name,)+
+        }
+
+        /// Permission markers for `Authorized<P>`, one per `Permission`.
+        pub mod can {
+            use super::Permission;
+            use crate::auth::RequiredPermission;
+            $(
+                #[derive(Debug)]
+                pub struct $name;
+                impl RequiredPermission for $name {
+                    const PERMISSION: Permission = Permission::$name;
+                }
+            )+
+        }
+    };
+}
+
+permissions! {
     /// List and read units (the organisation chart is not personal data).
     UnitsRead,
     UnitsManage,

@@ -143,38 +143,6 @@ pub trait RequiredPermission {
     const PERMISSION: Permission;
 }
 
-/// The permission markers for `Authorized<P>`, one per `Permission`.
-pub mod can {
-    use super::{Permission, RequiredPermission};
-
-    macro_rules! markers {
-        ($($name:ident),* $(,)?) => {
-            $(
-                #[derive(Debug)]
-                pub struct $name;
-                impl RequiredPermission for $name {
-                    const PERMISSION: Permission = Permission::$name;
-                }
-            )*
-        };
-    }
-
-    markers!(
-        UnitsRead,
-        UnitsManage,
-        UsersRead,
-        UsersManage,
-        AuditRead,
-        CadreView,
-        CadresRead,
-        CadresWrite,
-        CadresReveal,
-        CadresTransfer,
-        OwnProfile,
-        CorrectionsReview,
-    );
-}
-
 /// A signed-in user whose roles grant `P`.
 #[derive(Debug)]
 pub struct Authorized<P>(pub AuthUser, PhantomData<P>);

@@ -173,6 +173,17 @@ impl TestApp {
         }
     }
 
+    /// The OpenAPI document the running app serves.
+    pub async fn served_openapi(&self) -> Value {
+        self.request(Method::GET, "/api-docs/openapi.json", None)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Response {
         self.request(Method::GET, path, Some(token))
             .send()

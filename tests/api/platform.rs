@@ -28,14 +28,7 @@ async fn probes_answer_without_a_token() {
 #[actix_web::test]
 async fn the_openapi_document_declares_bearer_auth_and_the_ui_is_served() {
     let app = TestApp::spawn().await;
-    let doc: Value = app
-        .request(Method::GET, "/api-docs/openapi.json", None)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = app.served_openapi().await;
     assert_eq!(
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
