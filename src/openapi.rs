@@ -19,6 +19,8 @@ use crate::error::Problem;
         (name = "users", description = "User accounts and their roles (administrators)"),
         (name = "units", description = "The district, its townships and departments"),
         (name = "audit", description = "The hash-chained audit log (auditors)"),
+        (name = "cadres", description = "The non-party cadre database (mechanism 5)"),
+        (name = "meetings", description = "Decision participation, 逢会必进 (mechanism 1)"),
         (name = "health", description = "Probes"),
     )
 )]

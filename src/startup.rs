@@ -22,6 +22,7 @@ use crate::config::{write_private_file, Config};
 use crate::crypto::DataKey;
 use crate::db::{self, DbConn, DbPool};
 use crate::error::ApiError;
+use crate::meetings;
 use crate::openapi::ApiDoc;
 use crate::{health, web as http};
 
@@ -33,6 +34,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     accounts::routes(cfg);
     audit::routes(cfg);
     cadres::routes(cfg);
+    meetings::routes(cfg);
 }
 
 fn with_routes<T>(app: UtoipaApp<T>) -> UtoipaApp<T>

@@ -132,6 +132,14 @@ permissions! {
     OwnProfile,
     /// Decide representatives' correction requests.
     CorrectionsReview,
+    /// Read meetings, agendas, invitations, opinions and the participation reports.
+    MeetingsRead,
+    /// Schedule and run meetings: agenda, invitations, attendance, adoption, exemptions.
+    MeetingsManage,
+    /// A representative's own invitations and opinions.
+    OwnParticipation,
+    /// Record an opinion on an agenda item (a representative their own; staff on behalf).
+    OpinionsRecord,
 }
 
 pub fn permissions(role: Role) -> &'static [Permission] {
@@ -139,7 +147,7 @@ pub fn permissions(role: Role) -> &'static [Permission] {
     match role {
         // The administrator manages accounts and sees no personal data of cadres.
         Role::Admin => &[UnitsRead, UnitsManage, UsersRead, UsersManage],
-        Role::Auditor => &[UnitsRead, AuditRead, CadreView, CadresRead],
+        Role::Auditor => &[UnitsRead, AuditRead, CadreView, CadresRead, MeetingsRead],
         Role::UfwdStaff => &[
             UnitsRead,
             CadreView,
@@ -148,6 +156,9 @@ pub fn permissions(role: Role) -> &'static [Permission] {
             CadresReveal,
             CadresTransfer,
             CorrectionsReview,
+            MeetingsRead,
+            MeetingsManage,
+            OpinionsRecord,
         ],
         Role::OrgStaff => &[
             UnitsRead,
@@ -156,9 +167,16 @@ pub fn permissions(role: Role) -> &'static [Permission] {
             CadresWrite,
             CadresReveal,
             CadresTransfer,
+            MeetingsRead,
         ],
-        Role::Leader => &[UnitsRead, CadreView, CadresRead],
-        Role::Representative => &[UnitsRead, CadreView, OwnProfile],
+        Role::Leader => &[UnitsRead, CadreView, CadresRead, MeetingsRead],
+        Role::Representative => &[
+            UnitsRead,
+            CadreView,
+            OwnProfile,
+            OwnParticipation,
+            OpinionsRecord,
+        ],
         Role::Department => &[UnitsRead],
     }
 }

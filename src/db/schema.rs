@@ -167,7 +167,90 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    meetings (id) {
+        id -> BigInt,
+        kind -> Text,
+        unit_id -> BigInt,
+        title -> Text,
+        starts_at -> Timestamp,
+        place -> Nullable<Text>,
+        status -> Text,
+        cancel_reason -> Nullable<Text>,
+        exemption_reason -> Nullable<Text>,
+        exempted_by -> Nullable<BigInt>,
+        created_by -> Nullable<BigInt>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    agenda_items (id) {
+        id -> BigInt,
+        meeting_id -> BigInt,
+        position -> Integer,
+        title -> Text,
+        summary -> Nullable<Text>,
+        major_decision -> Bool,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    agenda_item_tags (agenda_item_id, tag) {
+        agenda_item_id -> BigInt,
+        tag -> Text,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> BigInt,
+        meeting_id -> BigInt,
+        cadre_id -> BigInt,
+        agenda_item_id -> Nullable<BigInt>,
+        reason -> Nullable<Text>,
+        status -> Text,
+        answer_reason -> Nullable<Text>,
+        answered_at -> Nullable<Timestamp>,
+        attendance -> Nullable<Text>,
+        invited_by -> Nullable<BigInt>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    opinions (id) {
+        id -> BigInt,
+        agenda_item_id -> BigInt,
+        cadre_id -> BigInt,
+        content -> Text,
+        recorded_by -> BigInt,
+        on_behalf -> Bool,
+        outcome -> Nullable<Text>,
+        outcome_explanation -> Nullable<Text>,
+        outcome_on -> Nullable<Date>,
+        outcome_by -> Nullable<BigInt>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
+diesel::joinable!(meetings -> units (unit_id));
+diesel::joinable!(agenda_items -> meetings (meeting_id));
+diesel::joinable!(agenda_item_tags -> agenda_items (agenda_item_id));
+diesel::joinable!(invitations -> meetings (meeting_id));
+diesel::joinable!(invitations -> cadres (cadre_id));
+diesel::joinable!(opinions -> agenda_items (agenda_item_id));
+diesel::joinable!(opinions -> cadres (cadre_id));
 diesel::joinable!(cadres -> units (unit_id));
 diesel::joinable!(cadre_tags -> cadres (cadre_id));
 diesel::joinable!(cadre_records -> cadres (cadre_id));
@@ -189,4 +272,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     cadre_tags,
     cadre_records,
     profile_corrections,
+    meetings,
+    agenda_items,
+    agenda_item_tags,
+    invitations,
+    opinions,
 );

@@ -36,6 +36,9 @@ const CADRE_VIEWERS: &[&str] = &[
     "representative",
 ];
 
+/// Read meetings and the participation reports.
+const MEETING_READERS: &[&str] = &["ufwd_staff", "org_staff", "leader", "auditor"];
+
 /// The expected rule of every route. Keep it in step with `src/auth/roles.rs`.
 const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/health/live", Public),
@@ -105,6 +108,71 @@ const TABLE: &[(&str, &str, Access)] = &[
         "/api/v1/profile-corrections/{id}/decision",
         Roles(&["ufwd_staff"]),
     ),
+    ("GET", "/api/v1/meetings", Roles(MEETING_READERS)),
+    ("POST", "/api/v1/meetings", Roles(&["ufwd_staff"])),
+    ("GET", "/api/v1/meetings/compliance", Roles(MEETING_READERS)),
+    ("GET", "/api/v1/stats/participation", Roles(MEETING_READERS)),
+    ("GET", "/api/v1/meetings/{id}", Roles(MEETING_READERS)),
+    ("PATCH", "/api/v1/meetings/{id}", Roles(&["ufwd_staff"])),
+    (
+        "POST",
+        "/api/v1/meetings/{id}/transitions",
+        Roles(&["ufwd_staff"]),
+    ),
+    (
+        "POST",
+        "/api/v1/meetings/{id}/exemption",
+        Roles(&["ufwd_staff"]),
+    ),
+    (
+        "GET",
+        "/api/v1/meetings/{id}/agenda-items",
+        Roles(MEETING_READERS),
+    ),
+    (
+        "POST",
+        "/api/v1/meetings/{id}/agenda-items",
+        Roles(&["ufwd_staff"]),
+    ),
+    ("PATCH", "/api/v1/agenda-items/{id}", Roles(&["ufwd_staff"])),
+    (
+        "GET",
+        "/api/v1/meetings/{id}/candidates",
+        Roles(MEETING_READERS),
+    ),
+    (
+        "GET",
+        "/api/v1/meetings/{id}/invitations",
+        Roles(MEETING_READERS),
+    ),
+    (
+        "POST",
+        "/api/v1/meetings/{id}/invitations",
+        Roles(&["ufwd_staff"]),
+    ),
+    ("PATCH", "/api/v1/invitations/{id}", Roles(&["ufwd_staff"])),
+    ("GET", "/api/v1/me/invitations", Roles(&["representative"])),
+    (
+        "POST",
+        "/api/v1/invitations/{id}/response",
+        Roles(&["representative"]),
+    ),
+    (
+        "GET",
+        "/api/v1/agenda-items/{id}/opinions",
+        Roles(MEETING_READERS),
+    ),
+    (
+        "POST",
+        "/api/v1/agenda-items/{id}/opinions",
+        Roles(&["ufwd_staff", "representative"]),
+    ),
+    (
+        "POST",
+        "/api/v1/opinions/{id}/adoption",
+        Roles(&["ufwd_staff"]),
+    ),
+    ("GET", "/api/v1/me/opinions", Roles(&["representative"])),
 ];
 
 /// Routes that end the caller's session are walked last, so that the tokens stay valid.
