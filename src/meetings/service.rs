@@ -715,6 +715,17 @@ pub fn invite(
             return Err(ApiError::field("agenda_item_id", "not_on_this_agenda"));
         }
     }
+    let already = invitations::table
+        .filter(invitations::meeting_id.eq(meeting_id))
+        .filter(invitations::cadre_id.eq(input.cadre_id))
+        .count()
+        .get_result::<i64>(conn)?;
+    if already > 0 {
+        return Err(ApiError::conflict(
+            "already_invited",
+            "this cadre is already invited to the meeting",
+        ));
+    }
     if input.reason.is_none() {
         let is_candidate = candidates(conn, meeting_id, usize::MAX)?
             .iter()

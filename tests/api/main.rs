@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod cadres;
 mod errors;
+mod meetings;
 mod platform;
 mod transfer;
 mod units;
