@@ -29,6 +29,8 @@ pub struct Config {
     pub db_checkout_timeout: Duration,
     /// HTTP worker threads; `None` means one per core.
     pub workers: Option<usize>,
+    /// How often the reminder job runs; `None` turns it off.
+    pub job_interval: Option<Duration>,
 }
 
 impl std::fmt::Debug for Config {
@@ -103,6 +105,10 @@ impl Config {
             log_filter: var("TONGXIN_LOG").unwrap_or_else(|| "info".into()),
             db_pool_size: parse_var("TONGXIN_DB_POOL_SIZE", 10)?,
             db_checkout_timeout: Duration::from_secs(parse_var("TONGXIN_DB_TIMEOUT_SECS", 3)?),
+            job_interval: match parse_var("TONGXIN_JOB_INTERVAL_SECS", 300_u64)? {
+                0 => None,
+                secs => Some(Duration::from_secs(secs)),
+            },
             workers: var("TONGXIN_WORKERS")
                 .map(|v| {
                     v.parse()

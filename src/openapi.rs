@@ -21,6 +21,8 @@ use crate::error::Problem;
         (name = "audit", description = "The hash-chained audit log (auditors)"),
         (name = "cadres", description = "The non-party cadre database (mechanism 5)"),
         (name = "meetings", description = "Decision participation, 逢会必进 (mechanism 1)"),
+        (name = "contacts", description = "Normalised contact between leaders and cadres (mechanism 3)"),
+        (name = "notifications", description = "In-app notifications of the signed-in user"),
         (name = "health", description = "Probes"),
     )
 )]

@@ -18,12 +18,14 @@ use crate::auth::password::{hash_password, random_password, PasswordWork};
 use crate::auth::tokens::TokenKeys;
 use crate::auth::Role;
 use crate::cadres;
+use crate::clock::Clock;
 use crate::config::{write_private_file, Config};
 use crate::crypto::DataKey;
 use crate::db::{self, DbConn, DbPool};
 use crate::error::ApiError;
 use crate::meetings;
 use crate::openapi::ApiDoc;
+use crate::{contacts, jobs, notifications};
 use crate::{health, web as http};
 
 /// The file the first administrator's password is written to, inside the data directory.
@@ -35,6 +37,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     audit::routes(cfg);
     cadres::routes(cfg);
     meetings::routes(cfg);
+    contacts::routes(cfg);
+    notifications::routes(cfg);
 }
 
 fn with_routes<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
@@ -74,6 +78,14 @@ impl Application {
     /// Opens the pool, applies migrations, creates the first administrator if there is no user,
     /// and binds the listener (port 0 picks a free port).
     pub async fn build(config: Config) -> Result<Application, StartupError> {
+        Application::build_with_clock(config, Clock::system()).await
+    }
+
+    /// As `build`, with the clock the rules read (tests move it forward).
+    pub async fn build_with_clock(
+        config: Config,
+        clock: Clock,
+    ) -> Result<Application, StartupError> {
         let pool = db::build_pool(
             &config.database_url,
             config.db_pool_size,
@@ -97,6 +109,10 @@ impl Application {
         let passwords = web::Data::new(passwords);
         let keys = web::Data::new(TokenKeys::new(&config.jwt_secret));
         let data_key = web::Data::new(DataKey::new(&config.data_key));
+        if let Some(interval) = config.job_interval {
+            actix_web::rt::spawn(jobs::run_forever(pool.clone(), clock.clone(), interval));
+        }
+        let clock = web::Data::new(clock);
         let pool_data = web::Data::new(pool.clone());
 
         let listener = TcpListener::bind(&config.bind)
@@ -111,6 +127,7 @@ impl Application {
                 .app_data(keys.clone())
                 .app_data(passwords.clone())
                 .app_data(data_key.clone())
+                .app_data(clock.clone())
                 .app_data(http::json_config())
                 .app_data(http::query_config())
                 .app_data(http::path_config())

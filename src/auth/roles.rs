@@ -140,6 +140,16 @@ permissions! {
     OwnParticipation,
     /// Record an opinion on an agenda item (a representative their own; staff on behalf).
     OpinionsRecord,
+    /// Read terms, pairings, campaigns and talks (a leader: only its own pairings).
+    ContactsRead,
+    /// Read every pairing and talk, and the coverage report.
+    ContactsReadAll,
+    /// Manage terms, pairings and campaigns.
+    ContactsManage,
+    /// Record and correct talks under one's own pairings.
+    TalksWrite,
+    /// A representative's own talks (dates, forms, follow-ups).
+    OwnTalks,
 }
 
 pub fn permissions(role: Role) -> &'static [Permission] {
@@ -147,7 +157,15 @@ pub fn permissions(role: Role) -> &'static [Permission] {
     match role {
         // The administrator manages accounts and sees no personal data of cadres.
         Role::Admin => &[UnitsRead, UnitsManage, UsersRead, UsersManage],
-        Role::Auditor => &[UnitsRead, AuditRead, CadreView, CadresRead, MeetingsRead],
+        Role::Auditor => &[
+            UnitsRead,
+            AuditRead,
+            CadreView,
+            CadresRead,
+            MeetingsRead,
+            ContactsRead,
+            ContactsReadAll,
+        ],
         Role::UfwdStaff => &[
             UnitsRead,
             CadreView,
@@ -159,6 +177,9 @@ pub fn permissions(role: Role) -> &'static [Permission] {
             MeetingsRead,
             MeetingsManage,
             OpinionsRecord,
+            ContactsRead,
+            ContactsReadAll,
+            ContactsManage,
         ],
         Role::OrgStaff => &[
             UnitsRead,
@@ -168,14 +189,24 @@ pub fn permissions(role: Role) -> &'static [Permission] {
             CadresReveal,
             CadresTransfer,
             MeetingsRead,
+            ContactsRead,
+            ContactsReadAll,
         ],
-        Role::Leader => &[UnitsRead, CadreView, CadresRead, MeetingsRead],
+        Role::Leader => &[
+            UnitsRead,
+            CadreView,
+            CadresRead,
+            MeetingsRead,
+            ContactsRead,
+            TalksWrite,
+        ],
         Role::Representative => &[
             UnitsRead,
             CadreView,
             OwnProfile,
             OwnParticipation,
             OpinionsRecord,
+            OwnTalks,
         ],
         Role::Department => &[UnitsRead],
     }

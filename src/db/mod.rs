@@ -178,7 +178,9 @@ where
 
 /// The current UTC time, truncated to microseconds (what both engines store).
 pub fn now() -> chrono::NaiveDateTime {
-    let now = chrono::Utc::now().naive_utc();
-    chrono::Timelike::with_nanosecond(&now, now.and_utc().timestamp_subsec_micros() * 1000)
-        .unwrap_or(now)
+    truncate_to_micros(chrono::Utc::now().naive_utc())
+}
+
+pub fn truncate_to_micros(t: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
+    chrono::Timelike::with_nanosecond(&t, t.and_utc().timestamp_subsec_micros() * 1000).unwrap_or(t)
 }

@@ -243,7 +243,116 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        title -> Text,
+        entity -> Nullable<Text>,
+        entity_id -> Nullable<BigInt>,
+        dedupe_key -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    terms (id) {
+        id -> BigInt,
+        number -> Integer,
+        starts_on -> Date,
+        ends_on -> Date,
+        min_contacts_per_year -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pairings (id) {
+        id -> BigInt,
+        term_id -> BigInt,
+        leader_id -> BigInt,
+        cadre_id -> BigInt,
+        starts_on -> Date,
+        ends_on -> Nullable<Date>,
+        end_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    campaigns (id) {
+        id -> BigInt,
+        term_id -> BigInt,
+        name -> Text,
+        starts_on -> Date,
+        ends_on -> Date,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    talks (id) {
+        id -> BigInt,
+        author_id -> BigInt,
+        held_on -> Date,
+        form -> Text,
+        campaign_id -> Nullable<BigInt>,
+        work -> Nullable<Text>,
+        study -> Nullable<Text>,
+        life -> Nullable<Text>,
+        concerns -> Nullable<Text>,
+        response -> Nullable<Text>,
+        private_notes -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    talk_pairings (talk_id, pairing_id) {
+        talk_id -> BigInt,
+        pairing_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    talk_notes (id) {
+        id -> BigInt,
+        talk_id -> BigInt,
+        author_id -> BigInt,
+        text -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    follow_ups (id) {
+        id -> BigInt,
+        talk_id -> BigInt,
+        what -> Text,
+        responsible -> Text,
+        due_on -> Date,
+        done -> Bool,
+        outcome -> Nullable<Text>,
+        done_on -> Nullable<Date>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
+diesel::joinable!(pairings -> terms (term_id));
+diesel::joinable!(pairings -> cadres (cadre_id));
+diesel::joinable!(campaigns -> terms (term_id));
+diesel::joinable!(talk_pairings -> talks (talk_id));
+diesel::joinable!(talk_pairings -> pairings (pairing_id));
+diesel::joinable!(talk_notes -> talks (talk_id));
+diesel::joinable!(follow_ups -> talks (talk_id));
 diesel::joinable!(meetings -> units (unit_id));
 diesel::joinable!(agenda_items -> meetings (meeting_id));
 diesel::joinable!(agenda_item_tags -> agenda_items (agenda_item_id));
@@ -277,4 +386,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     agenda_item_tags,
     invitations,
     opinions,
+    notifications,
+    terms,
+    pairings,
+    campaigns,
+    talks,
+    talk_pairings,
+    talk_notes,
+    follow_ups,
 );

@@ -39,6 +39,9 @@ const CADRE_VIEWERS: &[&str] = &[
 /// Read meetings and the participation reports.
 const MEETING_READERS: &[&str] = &["ufwd_staff", "org_staff", "leader", "auditor"];
 
+/// Read contact records (a leader: only its own pairings').
+const CONTACT_READERS: &[&str] = &["ufwd_staff", "org_staff", "leader", "auditor"];
+
 /// The expected rule of every route. Keep it in step with `src/auth/roles.rs`.
 const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/health/live", Public),
@@ -173,6 +176,42 @@ const TABLE: &[(&str, &str, Access)] = &[
         Roles(&["ufwd_staff"]),
     ),
     ("GET", "/api/v1/me/opinions", Roles(&["representative"])),
+    ("GET", "/api/v1/terms", Roles(CONTACT_READERS)),
+    ("POST", "/api/v1/terms", Roles(&["ufwd_staff"])),
+    ("GET", "/api/v1/terms/{id}/pairings", Roles(CONTACT_READERS)),
+    (
+        "POST",
+        "/api/v1/terms/{id}/pairings",
+        Roles(&["ufwd_staff"]),
+    ),
+    (
+        "POST",
+        "/api/v1/terms/{id}/leader-departures",
+        Roles(&["ufwd_staff"]),
+    ),
+    ("POST", "/api/v1/pairings/{id}/end", Roles(&["ufwd_staff"])),
+    ("GET", "/api/v1/campaigns", Roles(CONTACT_READERS)),
+    ("POST", "/api/v1/campaigns", Roles(&["ufwd_staff"])),
+    ("GET", "/api/v1/pairings/{id}/talks", Roles(CONTACT_READERS)),
+    ("POST", "/api/v1/pairings/{id}/talks", Roles(&["leader"])),
+    ("GET", "/api/v1/talks/{id}", Roles(CONTACT_READERS)),
+    ("PATCH", "/api/v1/talks/{id}", Roles(&["leader"])),
+    ("POST", "/api/v1/talks/{id}/notes", Roles(&["leader"])),
+    (
+        "GET",
+        "/api/v1/talks/{id}/follow-ups",
+        Roles(CONTACT_READERS),
+    ),
+    ("POST", "/api/v1/talks/{id}/follow-ups", Roles(&["leader"])),
+    ("PATCH", "/api/v1/follow-ups/{id}", Roles(&["leader"])),
+    (
+        "GET",
+        "/api/v1/contacts/coverage",
+        Roles(&["ufwd_staff", "org_staff", "auditor"]),
+    ),
+    ("GET", "/api/v1/me/talks", Roles(&["representative"])),
+    ("GET", "/api/v1/me/notifications", SignedIn),
+    ("POST", "/api/v1/notifications/{id}/read", SignedIn),
 ];
 
 /// Routes that end the caller's session are walked last, so that the tokens stay valid.

@@ -11,6 +11,7 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
+use tongxin::clock::Clock;
 use tongxin::config::{Config, Environment};
 use tongxin::db::{DbConn, DbPool};
 use tongxin::startup::{Application, INITIAL_ADMIN_PASSWORD_FILE};
@@ -91,6 +92,8 @@ pub struct TestApp {
     pub admin_password: String,
     pub data_dir: PathBuf,
     pub config: Config,
+    /// The clock the app's rules read; tests move it forward instead of sleeping.
+    pub clock: Clock,
     handle: ServerHandle,
     _pg: Option<PgTestDatabase>,
     _dir: TempDir,
@@ -121,9 +124,11 @@ impl TestApp {
             db_pool_size: 4,
             db_checkout_timeout: Duration::from_secs(2),
             workers: Some(1),
+            job_interval: None,
         };
         tongxin::telemetry::init(&config.log_filter);
-        let (address, pool, handle) = start(config.clone()).await;
+        let clock = Clock::system();
+        let (address, pool, handle) = start(config.clone(), clock.clone()).await;
         let admin_password = std::fs::read_to_string(data_dir.join(INITIAL_ADMIN_PASSWORD_FILE))
             .expect("initial admin password file")
             .trim()
@@ -138,6 +143,7 @@ impl TestApp {
             admin_password,
             data_dir,
             config,
+            clock,
             handle,
             _pg: pg,
             _dir: dir,
@@ -147,7 +153,7 @@ impl TestApp {
     /// Stops the server and starts a new one on the same database and data directory.
     pub async fn restart(&mut self) {
         self.handle.stop(true).await;
-        let (address, pool, handle) = start(self.config.clone()).await;
+        let (address, pool, handle) = start(self.config.clone(), self.clock.clone()).await;
         self.address = address;
         self.pool = pool;
         self.handle = handle;
@@ -336,8 +342,8 @@ impl Drop for TestApp {
     }
 }
 
-async fn start(config: Config) -> (String, DbPool, ServerHandle) {
-    let app = Application::build(config)
+async fn start(config: Config, clock: Clock) -> (String, DbPool, ServerHandle) {
+    let app = Application::build_with_clock(config, clock)
         .await
         .expect("application starts");
     let address = format!("http://127.0.0.1:{}", app.port());
