@@ -159,10 +159,10 @@ pub fn coverage(
         }
     }
 
-    // Cadres without a pairing active today (in this term).
+    // Cadres without an open pairing in this term (one ending today has been ended).
     let paired: HashSet<i64> = all
         .iter()
-        .filter(|p| p.active_on(today))
+        .filter(|p| p.ends_on.is_none_or(|end| end > today))
         .map(|p| p.cadre_id)
         .collect();
     let paired: Vec<i64> = paired.into_iter().collect();

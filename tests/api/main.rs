@@ -7,6 +7,7 @@ mod access;
 mod audit;
 mod auth;
 mod cadres;
+mod contacts;
 mod errors;
 mod meetings;
 mod platform;
