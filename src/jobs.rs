@@ -16,8 +16,8 @@ use crate::db::{self, DbConn, DbPool};
 use crate::error::ApiError;
 use crate::notifications::{notify, Notice};
 
-/// One run: overdue follow-ups of talks, and (in December) leaders whose pairings are below
-/// the contact plan for the year. Returns how many notifications were created.
+/// One run: overdue follow-ups of talks, (in December) leaders whose pairings are below the
+/// contact plan for the year, and assignments of suggestions due within 7 days or overdue. Returns how many notifications were created.
 pub fn run_once(conn: &mut DbConn, clock: &Clock) -> Result<usize, ApiError> {
     db::write_transaction(conn, |conn| {
         let now = clock.now_naive();
@@ -74,6 +74,8 @@ pub fn run_once(conn: &mut DbConn, clock: &Clock) -> Result<usize, ApiError> {
                 }
             }
         }
+
+        created += crate::suggestions::service::remind(conn, today, now)?;
 
         if created > 0 {
             audit::record(

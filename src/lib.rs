@@ -14,6 +14,7 @@ pub mod meetings;
 pub mod notifications;
 pub mod openapi;
 pub mod startup;
+pub mod suggestions;
 pub mod telemetry;
 pub mod text;
 pub mod vocabulary;

@@ -25,7 +25,7 @@ use crate::db::{self, DbConn, DbPool};
 use crate::error::ApiError;
 use crate::meetings;
 use crate::openapi::ApiDoc;
-use crate::{contacts, jobs, notifications};
+use crate::{contacts, jobs, notifications, suggestions};
 use crate::{health, web as http};
 
 /// The file the first administrator's password is written to, inside the data directory.
@@ -38,6 +38,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cadres::routes(cfg);
     meetings::routes(cfg);
     contacts::routes(cfg);
+    suggestions::routes(cfg);
     notifications::routes(cfg);
 }
 

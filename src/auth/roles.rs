@@ -150,6 +150,22 @@ permissions! {
     TalksWrite,
     /// A representative's own talks (dates, forms, follow-ups).
     OwnTalks,
+    /// Read suggestions within one's scope (staff all; others their own; see the handlers).
+    SuggestionsRead,
+    /// Read every suggestion, with every department's internal notes.
+    SuggestionsReadAll,
+    /// Submit, supplement, co-sign and rate suggestions.
+    SuggestionsSubmit,
+    /// Intake, present, close; decide extension and return requests.
+    SuggestionsManage,
+    /// Write instructions on suggestions presented to one.
+    SuggestionsInstruct,
+    /// Read assignments (a department: its own).
+    AssignmentsRead,
+    /// Acknowledge, report progress, request changes and reply, for one's own unit.
+    AssignmentsHandle,
+    /// The direct channel's figures.
+    SuggestionsStats,
 }
 
 pub fn permissions(role: Role) -> &'static [Permission] {
@@ -165,6 +181,10 @@ pub fn permissions(role: Role) -> &'static [Permission] {
             MeetingsRead,
             ContactsRead,
             ContactsReadAll,
+            SuggestionsRead,
+            SuggestionsReadAll,
+            AssignmentsRead,
+            SuggestionsStats,
         ],
         Role::UfwdStaff => &[
             UnitsRead,
@@ -180,6 +200,11 @@ pub fn permissions(role: Role) -> &'static [Permission] {
             ContactsRead,
             ContactsReadAll,
             ContactsManage,
+            SuggestionsRead,
+            SuggestionsReadAll,
+            SuggestionsManage,
+            AssignmentsRead,
+            SuggestionsStats,
         ],
         Role::OrgStaff => &[
             UnitsRead,
@@ -191,6 +216,10 @@ pub fn permissions(role: Role) -> &'static [Permission] {
             MeetingsRead,
             ContactsRead,
             ContactsReadAll,
+            SuggestionsRead,
+            SuggestionsReadAll,
+            AssignmentsRead,
+            SuggestionsStats,
         ],
         Role::Leader => &[
             UnitsRead,
@@ -199,6 +228,9 @@ pub fn permissions(role: Role) -> &'static [Permission] {
             MeetingsRead,
             ContactsRead,
             TalksWrite,
+            SuggestionsRead,
+            SuggestionsInstruct,
+            SuggestionsStats,
         ],
         Role::Representative => &[
             UnitsRead,
@@ -207,8 +239,15 @@ pub fn permissions(role: Role) -> &'static [Permission] {
             OwnParticipation,
             OpinionsRecord,
             OwnTalks,
+            SuggestionsRead,
+            SuggestionsSubmit,
         ],
-        Role::Department => &[UnitsRead],
+        Role::Department => &[
+            UnitsRead,
+            SuggestionsRead,
+            AssignmentsRead,
+            AssignmentsHandle,
+        ],
     }
 }
 

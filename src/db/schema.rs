@@ -345,7 +345,138 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    suggestions (id) {
+        id -> BigInt,
+        author_cadre_id -> BigInt,
+        submitted_by -> BigInt,
+        title -> Text,
+        body -> Text,
+        category -> Text,
+        status -> Text,
+        round -> Integer,
+        intake_reason_code -> Nullable<Text>,
+        intake_explanation -> Nullable<Text>,
+        merged_into -> Nullable<BigInt>,
+        closed_reason -> Nullable<Text>,
+        idempotency_key -> Nullable<Text>,
+        request_hash -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    suggestion_cosigners (suggestion_id, cadre_id) {
+        suggestion_id -> BigInt,
+        cadre_id -> BigInt,
+        confirmed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    suggestion_supplements (id) {
+        id -> BigInt,
+        suggestion_id -> BigInt,
+        text -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    suggestion_presentations (suggestion_id, leader_id, round) {
+        suggestion_id -> BigInt,
+        leader_id -> BigInt,
+        round -> Integer,
+        presented_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    instructions (id) {
+        id -> BigInt,
+        suggestion_id -> BigInt,
+        round -> Integer,
+        leader_id -> BigInt,
+        text -> Text,
+        instructed_on -> Date,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    assignments (id) {
+        id -> BigInt,
+        suggestion_id -> BigInt,
+        instruction_id -> BigInt,
+        round -> Integer,
+        unit_id -> BigInt,
+        lead -> Bool,
+        due_on -> Date,
+        status -> Text,
+        acknowledged_at -> Nullable<Timestamp>,
+        result -> Nullable<Text>,
+        reply_text -> Nullable<Text>,
+        not_adopted_reason -> Nullable<Text>,
+        replied_at -> Nullable<Timestamp>,
+        internal_notes -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    assignment_progress (id) {
+        id -> BigInt,
+        assignment_id -> BigInt,
+        text -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    assignment_requests (id) {
+        id -> BigInt,
+        assignment_id -> BigInt,
+        kind -> Text,
+        requested_due_on -> Nullable<Date>,
+        reason -> Text,
+        status -> Text,
+        requested_by -> BigInt,
+        decided_by -> Nullable<BigInt>,
+        decision_reason -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    suggestion_ratings (id) {
+        id -> BigInt,
+        suggestion_id -> BigInt,
+        round -> Integer,
+        rating -> Text,
+        comment -> Nullable<Text>,
+        rated_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
+diesel::joinable!(suggestion_cosigners -> suggestions (suggestion_id));
+diesel::joinable!(suggestion_cosigners -> cadres (cadre_id));
+diesel::joinable!(suggestion_supplements -> suggestions (suggestion_id));
+diesel::joinable!(suggestion_presentations -> suggestions (suggestion_id));
+diesel::joinable!(instructions -> suggestions (suggestion_id));
+diesel::joinable!(assignments -> suggestions (suggestion_id));
+diesel::joinable!(assignments -> units (unit_id));
+diesel::joinable!(assignment_progress -> assignments (assignment_id));
+diesel::joinable!(assignment_requests -> assignments (assignment_id));
+diesel::joinable!(suggestion_ratings -> suggestions (suggestion_id));
 diesel::joinable!(pairings -> terms (term_id));
 diesel::joinable!(pairings -> cadres (cadre_id));
 diesel::joinable!(campaigns -> terms (term_id));
@@ -394,4 +525,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     talk_pairings,
     talk_notes,
     follow_ups,
+    suggestions,
+    suggestion_cosigners,
+    suggestion_supplements,
+    suggestion_presentations,
+    instructions,
+    assignments,
+    assignment_progress,
+    assignment_requests,
+    suggestion_ratings,
 );

@@ -42,6 +42,18 @@ const MEETING_READERS: &[&str] = &["ufwd_staff", "org_staff", "leader", "auditor
 /// Read contact records (a leader: only its own pairings').
 const CONTACT_READERS: &[&str] = &["ufwd_staff", "org_staff", "leader", "auditor"];
 
+/// Read suggestions, each within its scope (admin sees none).
+const SUGGESTION_READERS: &[&str] = &[
+    "ufwd_staff",
+    "org_staff",
+    "leader",
+    "department",
+    "representative",
+    "auditor",
+];
+/// Read assignments (a department: its own unit's).
+const ASSIGNMENT_READERS: &[&str] = &["ufwd_staff", "org_staff", "department", "auditor"];
+
 /// The expected rule of every route. Keep it in step with `src/auth/roles.rs`.
 const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/health/live", Public),
@@ -210,6 +222,85 @@ const TABLE: &[(&str, &str, Access)] = &[
         Roles(&["ufwd_staff", "org_staff", "auditor"]),
     ),
     ("GET", "/api/v1/me/talks", Roles(&["representative"])),
+    ("POST", "/api/v1/suggestions", Roles(&["representative"])),
+    ("GET", "/api/v1/suggestions", Roles(SUGGESTION_READERS)),
+    (
+        "GET",
+        "/api/v1/suggestions/overdue",
+        Roles(ASSIGNMENT_READERS),
+    ),
+    (
+        "GET",
+        "/api/v1/suggestions/due-soon",
+        Roles(ASSIGNMENT_READERS),
+    ),
+    ("GET", "/api/v1/suggestions/{id}", Roles(SUGGESTION_READERS)),
+    (
+        "POST",
+        "/api/v1/suggestions/{id}/supplements",
+        Roles(&["representative"]),
+    ),
+    (
+        "POST",
+        "/api/v1/suggestions/{id}/cosign",
+        Roles(&["representative"]),
+    ),
+    (
+        "POST",
+        "/api/v1/suggestions/{id}/intake",
+        Roles(&["ufwd_staff"]),
+    ),
+    (
+        "POST",
+        "/api/v1/suggestions/{id}/present",
+        Roles(&["ufwd_staff"]),
+    ),
+    (
+        "POST",
+        "/api/v1/suggestions/{id}/instructions",
+        Roles(&["leader"]),
+    ),
+    (
+        "POST",
+        "/api/v1/suggestions/{id}/evaluation",
+        Roles(&["representative"]),
+    ),
+    (
+        "POST",
+        "/api/v1/suggestions/{id}/close",
+        Roles(&["ufwd_staff"]),
+    ),
+    ("GET", "/api/v1/assignments", Roles(ASSIGNMENT_READERS)),
+    (
+        "POST",
+        "/api/v1/assignments/{id}/acknowledge",
+        Roles(&["department"]),
+    ),
+    (
+        "POST",
+        "/api/v1/assignments/{id}/progress",
+        Roles(&["department"]),
+    ),
+    (
+        "POST",
+        "/api/v1/assignments/{id}/extension-requests",
+        Roles(&["department"]),
+    ),
+    (
+        "POST",
+        "/api/v1/assignments/{id}/reply",
+        Roles(&["department"]),
+    ),
+    (
+        "POST",
+        "/api/v1/extension-requests/{id}/decision",
+        Roles(&["ufwd_staff"]),
+    ),
+    (
+        "GET",
+        "/api/v1/stats/suggestions",
+        Roles(&["ufwd_staff", "org_staff", "leader", "auditor"]),
+    ),
     ("GET", "/api/v1/me/notifications", SignedIn),
     ("POST", "/api/v1/notifications/{id}/read", SignedIn),
 ];

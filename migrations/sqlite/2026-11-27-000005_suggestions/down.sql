@@ -1,0 +1,9 @@
+DROP TABLE suggestion_ratings;
+DROP TABLE assignment_requests;
+DROP TABLE assignment_progress;
+DROP TABLE assignments;
+DROP TABLE instructions;
+DROP TABLE suggestion_presentations;
+DROP TABLE suggestion_supplements;
+DROP TABLE suggestion_cosigners;
+DROP TABLE suggestions;
