@@ -11,6 +11,7 @@ mod contacts;
 mod errors;
 mod meetings;
 mod platform;
+mod suggestions;
 mod transfer;
 mod units;
 mod users;
