@@ -1,4 +1,5 @@
 pub mod accounts;
+pub mod appointments;
 pub mod audit;
 pub mod auth;
 pub mod cadres;

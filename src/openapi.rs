@@ -23,6 +23,7 @@ use crate::error::Problem;
         (name = "meetings", description = "Decision participation, 逢会必进 (mechanism 1)"),
         (name = "contacts", description = "Normalised contact between leaders and cadres (mechanism 3)"),
         (name = "suggestions", description = "The direct channel for suggestions, 直通车 (mechanism 2)"),
+        (name = "appointments", description = "Talent pool, appointments, assessments and evaluations (mechanisms 4 and 5)"),
         (name = "notifications", description = "In-app notifications of the signed-in user"),
         (name = "health", description = "Probes"),
     )

@@ -25,7 +25,7 @@ use crate::db::{self, DbConn, DbPool};
 use crate::error::ApiError;
 use crate::meetings;
 use crate::openapi::ApiDoc;
-use crate::{contacts, jobs, notifications, suggestions};
+use crate::{appointments, contacts, jobs, notifications, suggestions};
 use crate::{health, web as http};
 
 /// The file the first administrator's password is written to, inside the data directory.
@@ -35,6 +35,9 @@ pub const INITIAL_ADMIN_PASSWORD_FILE: &str = "initial-admin-password";
 pub fn configure(cfg: &mut ServiceConfig) {
     accounts::routes(cfg);
     audit::routes(cfg);
+    // Before the cadres' `/cadres/{id}/{kind}` pattern, which would also match
+    // `/cadres/{id}/appointments`, `/cultivation` and `/overview`.
+    appointments::routes(cfg);
     cadres::routes(cfg);
     meetings::routes(cfg);
     contacts::routes(cfg);

@@ -166,6 +166,30 @@ permissions! {
     AssignmentsHandle,
     /// The direct channel's figures.
     SuggestionsStats,
+    /// Read the talent pool, cultivation records and recommendations.
+    PoolRead,
+    /// Enter cadres into the pool and move them between stages.
+    PoolManage,
+    /// Approve or reject a proposed move to inspection or decision (one per department).
+    PoolApprove,
+    /// Record cultivation and recommendations.
+    CultivationWrite,
+    /// Read every cadre's appointments, the history, targets and statistics.
+    AppointmentsRead,
+    /// Read appointments: staff any cadre's, a representative its own (others 404).
+    AppointmentsView,
+    /// Record and correct appointments; set targets.
+    AppointmentsWrite,
+    AssessmentsRead,
+    AssessmentsWrite,
+    /// See evaluation cycles and one's own ratings.
+    EvaluationsView,
+    /// Open and close evaluation cycles.
+    EvaluationsManage,
+    /// Rate cadres in an open cycle (a unit's user: only cadres of its unit).
+    EvaluationsRate,
+    /// See every rating and the results of closed cycles.
+    EvaluationsReadAll,
 }
 
 pub fn permissions(role: Role) -> &'static [Permission] {
@@ -185,6 +209,12 @@ pub fn permissions(role: Role) -> &'static [Permission] {
             SuggestionsReadAll,
             AssignmentsRead,
             SuggestionsStats,
+            PoolRead,
+            AppointmentsRead,
+            AppointmentsView,
+            AssessmentsRead,
+            EvaluationsView,
+            EvaluationsReadAll,
         ],
         Role::UfwdStaff => &[
             UnitsRead,
@@ -205,6 +235,16 @@ pub fn permissions(role: Role) -> &'static [Permission] {
             SuggestionsManage,
             AssignmentsRead,
             SuggestionsStats,
+            PoolRead,
+            PoolApprove,
+            CultivationWrite,
+            AppointmentsRead,
+            AppointmentsView,
+            AssessmentsRead,
+            EvaluationsView,
+            EvaluationsManage,
+            EvaluationsRate,
+            EvaluationsReadAll,
         ],
         Role::OrgStaff => &[
             UnitsRead,
@@ -220,6 +260,19 @@ pub fn permissions(role: Role) -> &'static [Permission] {
             SuggestionsReadAll,
             AssignmentsRead,
             SuggestionsStats,
+            PoolRead,
+            PoolManage,
+            PoolApprove,
+            CultivationWrite,
+            AppointmentsRead,
+            AppointmentsView,
+            AppointmentsWrite,
+            AssessmentsRead,
+            AssessmentsWrite,
+            EvaluationsView,
+            EvaluationsManage,
+            EvaluationsRate,
+            EvaluationsReadAll,
         ],
         Role::Leader => &[
             UnitsRead,
@@ -231,6 +284,12 @@ pub fn permissions(role: Role) -> &'static [Permission] {
             SuggestionsRead,
             SuggestionsInstruct,
             SuggestionsStats,
+            PoolRead,
+            AppointmentsRead,
+            AppointmentsView,
+            AssessmentsRead,
+            EvaluationsView,
+            EvaluationsReadAll,
         ],
         Role::Representative => &[
             UnitsRead,
@@ -241,12 +300,17 @@ pub fn permissions(role: Role) -> &'static [Permission] {
             OwnTalks,
             SuggestionsRead,
             SuggestionsSubmit,
+            AppointmentsView,
         ],
+        // A department handles its assignments, and rates the cadres of its own unit in
+        // evaluation cycles; it reads no cadre data.
         Role::Department => &[
             UnitsRead,
             SuggestionsRead,
             AssignmentsRead,
             AssignmentsHandle,
+            EvaluationsView,
+            EvaluationsRate,
         ],
     }
 }

@@ -917,3 +917,23 @@ pub fn talks_with_cadre(
     }
     Ok(views)
 }
+
+/// A cadre's pairings (all terms) and the date of its last contact, for the person overview.
+pub fn pairings_of_cadre(
+    conn: &mut DbConn,
+    cadre_id: i64,
+    today: NaiveDate,
+) -> Result<(Vec<PairingView>, Option<NaiveDate>), ApiError> {
+    let rows: Vec<PairingRow> = pairings::table
+        .filter(pairings::cadre_id.eq(cadre_id))
+        .order(pairings::id)
+        .select(PairingRow::as_select())
+        .load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let last: Option<NaiveDate> = talks::table
+        .inner_join(talk_pairings::table)
+        .filter(talk_pairings::pairing_id.eq_any(&ids))
+        .select(diesel::dsl::max(talks::held_on))
+        .first(conn)?;
+    Ok((pairing_views(conn, rows, today)?, last))
+}

@@ -466,7 +466,155 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    pool_entries (id) {
+        id -> BigInt,
+        cadre_id -> BigInt,
+        source -> Text,
+        recommended_by -> Nullable<Text>,
+        stage -> Text,
+        stage_since -> Date,
+        withdrawn_reason -> Nullable<Text>,
+        proposed_stage -> Nullable<Text>,
+        proposed_by -> Nullable<BigInt>,
+        proposed_on -> Nullable<Date>,
+        proposal_note -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pool_moves (id) {
+        id -> BigInt,
+        entry_id -> BigInt,
+        from_stage -> Nullable<Text>,
+        to_stage -> Text,
+        moved_on -> Date,
+        actor_id -> Nullable<BigInt>,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pool_approvals (id) {
+        id -> BigInt,
+        entry_id -> BigInt,
+        to_stage -> Text,
+        proposed_on -> Date,
+        approver_id -> BigInt,
+        department -> Text,
+        approve -> Bool,
+        comment -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cultivations (id) {
+        id -> BigInt,
+        cadre_id -> BigInt,
+        kind -> Text,
+        title -> Text,
+        place -> Nullable<Text>,
+        starts_on -> Date,
+        ends_on -> Nullable<Date>,
+        outcome -> Nullable<Text>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    recommendations (id) {
+        id -> BigInt,
+        cadre_id -> BigInt,
+        recommender -> Text,
+        post_kind -> Text,
+        reasons -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    appointments (id) {
+        id -> BigInt,
+        cadre_id -> BigInt,
+        kind -> Text,
+        position -> Text,
+        unit_id -> Nullable<BigInt>,
+        unit_name -> Text,
+        rank -> Nullable<Text>,
+        level -> Text,
+        leadership -> Bool,
+        valid_from -> Date,
+        valid_to -> Nullable<Date>,
+        document_number -> Text,
+        appointing_body -> Text,
+        supersedes -> Nullable<BigInt>,
+        correction_reason -> Nullable<Text>,
+        recorded_by -> BigInt,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    assessments (id) {
+        id -> BigInt,
+        cadre_id -> BigInt,
+        year -> Integer,
+        grade -> Text,
+        comment -> Nullable<Text>,
+        recorded_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    evaluation_cycles (id) {
+        id -> BigInt,
+        name -> Text,
+        criteria -> Text,
+        status -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    evaluation_ratings (id) {
+        id -> BigInt,
+        cycle_id -> BigInt,
+        cadre_id -> BigInt,
+        rater_id -> BigInt,
+        side -> Text,
+        scores -> Text,
+        comment -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    appointment_targets (id) {
+        id -> BigInt,
+        unit_id -> Nullable<BigInt>,
+        level -> Nullable<Text>,
+        leadership_posts -> Integer,
+        target_percent -> Integer,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
+diesel::joinable!(pool_entries -> cadres (cadre_id));
+diesel::joinable!(pool_moves -> pool_entries (entry_id));
+diesel::joinable!(pool_approvals -> pool_entries (entry_id));
+diesel::joinable!(evaluation_ratings -> evaluation_cycles (cycle_id));
 diesel::joinable!(suggestion_cosigners -> suggestions (suggestion_id));
 diesel::joinable!(suggestion_cosigners -> cadres (cadre_id));
 diesel::joinable!(suggestion_supplements -> suggestions (suggestion_id));
@@ -534,4 +682,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     assignment_progress,
     assignment_requests,
     suggestion_ratings,
+    pool_entries,
+    pool_moves,
+    pool_approvals,
+    cultivations,
+    recommendations,
+    appointments,
+    assessments,
+    evaluation_cycles,
+    evaluation_ratings,
+    appointment_targets,
 );

@@ -54,6 +54,9 @@ const SUGGESTION_READERS: &[&str] = &[
 /// Read assignments (a department: its own unit's).
 const ASSIGNMENT_READERS: &[&str] = &["ufwd_staff", "org_staff", "department", "auditor"];
 
+/// Read the talent pool, appointments, assessments and the appointment figures.
+const APPOINTMENT_READERS: &[&str] = &["ufwd_staff", "org_staff", "leader", "auditor"];
+
 /// The expected rule of every route. Keep it in step with `src/auth/roles.rs`.
 const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/health/live", Public),
@@ -301,6 +304,110 @@ const TABLE: &[(&str, &str, Access)] = &[
         "/api/v1/stats/suggestions",
         Roles(&["ufwd_staff", "org_staff", "leader", "auditor"]),
     ),
+    ("GET", "/api/v1/talent-pool", Roles(APPOINTMENT_READERS)),
+    ("POST", "/api/v1/talent-pool", Roles(&["org_staff"])),
+    (
+        "GET",
+        "/api/v1/talent-pool/{id}",
+        Roles(APPOINTMENT_READERS),
+    ),
+    (
+        "POST",
+        "/api/v1/talent-pool/{id}/transitions",
+        Roles(&["org_staff"]),
+    ),
+    (
+        "POST",
+        "/api/v1/talent-pool/{id}/approvals",
+        Roles(&["ufwd_staff", "org_staff"]),
+    ),
+    (
+        "GET",
+        "/api/v1/cadres/{id}/cultivation",
+        Roles(APPOINTMENT_READERS),
+    ),
+    (
+        "POST",
+        "/api/v1/cadres/{id}/cultivation",
+        Roles(&["ufwd_staff", "org_staff"]),
+    ),
+    ("GET", "/api/v1/recommendations", Roles(APPOINTMENT_READERS)),
+    (
+        "POST",
+        "/api/v1/recommendations",
+        Roles(&["ufwd_staff", "org_staff"]),
+    ),
+    (
+        "GET",
+        "/api/v1/cadres/{id}/appointments",
+        Roles(&[
+            "ufwd_staff",
+            "org_staff",
+            "leader",
+            "auditor",
+            "representative",
+        ]),
+    ),
+    (
+        "POST",
+        "/api/v1/cadres/{id}/appointments",
+        Roles(&["org_staff"]),
+    ),
+    (
+        "POST",
+        "/api/v1/appointments/{id}/corrections",
+        Roles(&["org_staff"]),
+    ),
+    (
+        "GET",
+        "/api/v1/cadres/{id}/appointments/history",
+        Roles(&[
+            "ufwd_staff",
+            "org_staff",
+            "leader",
+            "auditor",
+            "representative",
+        ]),
+    ),
+    ("GET", "/api/v1/assessments", Roles(APPOINTMENT_READERS)),
+    ("POST", "/api/v1/assessments", Roles(&["org_staff"])),
+    (
+        "GET",
+        "/api/v1/evaluation-cycles",
+        Roles(&["ufwd_staff", "org_staff", "leader", "auditor", "department"]),
+    ),
+    (
+        "POST",
+        "/api/v1/evaluation-cycles",
+        Roles(&["ufwd_staff", "org_staff"]),
+    ),
+    (
+        "POST",
+        "/api/v1/evaluation-cycles/{id}/close",
+        Roles(&["ufwd_staff", "org_staff"]),
+    ),
+    (
+        "GET",
+        "/api/v1/evaluation-cycles/{id}/ratings",
+        Roles(&["ufwd_staff", "org_staff", "leader", "auditor", "department"]),
+    ),
+    (
+        "POST",
+        "/api/v1/evaluation-cycles/{id}/ratings",
+        Roles(&["ufwd_staff", "org_staff", "department"]),
+    ),
+    (
+        "GET",
+        "/api/v1/appointment-targets",
+        Roles(APPOINTMENT_READERS),
+    ),
+    ("POST", "/api/v1/appointment-targets", Roles(&["org_staff"])),
+    (
+        "GET",
+        "/api/v1/stats/appointments",
+        Roles(APPOINTMENT_READERS),
+    ),
+    ("GET", "/api/v1/cadres/{id}/overview", Roles(CADRE_VIEWERS)),
     ("GET", "/api/v1/me/notifications", SignedIn),
     ("POST", "/api/v1/notifications/{id}/read", SignedIn),
 ];

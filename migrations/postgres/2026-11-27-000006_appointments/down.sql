@@ -1,0 +1,10 @@
+DROP TABLE appointment_targets;
+DROP TABLE evaluation_ratings;
+DROP TABLE evaluation_cycles;
+DROP TABLE assessments;
+DROP TABLE appointments;
+DROP TABLE recommendations;
+DROP TABLE cultivations;
+DROP TABLE pool_approvals;
+DROP TABLE pool_moves;
+DROP TABLE pool_entries;
