@@ -30,7 +30,7 @@ pub struct EntryRow {
     pub withdrawn_reason: Option<String>,
     pub proposed_stage: Option<String>,
     pub proposed_by: Option<i64>,
-    pub proposed_on: Option<NaiveDate>,
+    pub proposed_at: Option<NaiveDateTime>,
     pub proposal_note: Option<String>,
     pub version: i32,
     pub created_at: NaiveDateTime,
@@ -53,7 +53,7 @@ pub fn find_entry(conn: &mut DbConn, id: i64) -> Result<EntryRow, ApiError> {
 fn approvals_of(
     conn: &mut DbConn,
     entry_id: i64,
-) -> Result<Vec<(ApprovalView, NaiveDate)>, ApiError> {
+) -> Result<Vec<(ApprovalView, NaiveDateTime)>, ApiError> {
     Ok(pool_approvals::table
         .filter(pool_approvals::entry_id.eq(entry_id))
         .order(pool_approvals::id)
@@ -64,12 +64,20 @@ fn approvals_of(
             pool_approvals::approve,
             pool_approvals::comment,
             pool_approvals::created_at,
-            pool_approvals::proposed_on,
+            pool_approvals::proposed_at,
         ))
-        .load::<(String, i64, String, bool, String, NaiveDateTime, NaiveDate)>(conn)?
+        .load::<(
+            String,
+            i64,
+            String,
+            bool,
+            String,
+            NaiveDateTime,
+            NaiveDateTime,
+        )>(conn)?
         .into_iter()
         .filter_map(
-            |(to, approver_id, department, approve, comment, at, proposed_on)| {
+            |(to, approver_id, department, approve, comment, at, proposed_at)| {
                 Some((
                     ApprovalView {
                         to_stage: Stage::parse(&to)?,
@@ -79,7 +87,7 @@ fn approvals_of(
                         comment,
                         created_at: at.and_utc(),
                     },
-                    proposed_on,
+                    proposed_at,
                 ))
             },
         )
@@ -130,16 +138,16 @@ pub fn entry_view(
     let proposal = match (
         row.proposed_stage.as_deref().and_then(Stage::parse),
         row.proposed_by,
-        row.proposed_on,
+        row.proposed_at,
     ) {
-        (Some(to), Some(by), Some(on)) => Some(ProposalView {
+        (Some(to), Some(by), Some(at)) => Some(ProposalView {
             to,
             proposed_by: by,
-            proposed_on: on,
+            proposed_on: at.date(),
             note: row.proposal_note.clone(),
             approvals: approvals
                 .iter()
-                .filter(|(a, p)| a.to_stage == to && *p == on)
+                .filter(|(_, p)| *p == at)
                 .map(|(a, _)| a.clone())
                 .collect(),
         }),
@@ -189,11 +197,11 @@ pub fn list_entries(
         .collect()
 }
 
+/// Records a move `(from, to)` of an entry on a day.
 fn insert_move(
     conn: &mut DbConn,
     entry: i64,
-    from: Option<Stage>,
-    to: Stage,
+    (from, to): (Option<Stage>, Stage),
     on: NaiveDate,
     actor: &Actor,
     note: Option<&str>,
@@ -260,7 +268,7 @@ pub fn create_entry(
         ))
         .returning(pool_entries::id)
         .get_result(conn)?;
-    insert_move(conn, id, None, Stage::Discovered, on, actor, None, now)?;
+    insert_move(conn, id, (None, Stage::Discovered), on, actor, None, now)?;
     let view = get_entry(conn, id, now.date())?;
     audit::record(
         conn,
@@ -291,13 +299,13 @@ fn move_to(
             }),
             pool_entries::proposed_stage.eq(None::<String>),
             pool_entries::proposed_by.eq(None::<i64>),
-            pool_entries::proposed_on.eq(None::<NaiveDate>),
+            pool_entries::proposed_at.eq(None::<NaiveDateTime>),
             pool_entries::proposal_note.eq(None::<String>),
             pool_entries::version.eq(row.version + 1),
             pool_entries::updated_at.eq(now),
         ))
         .execute(conn)?;
-    insert_move(conn, row.id, Some(from), to, on, actor, note, now)
+    insert_move(conn, row.id, (Some(from), to), on, actor, note, now)
 }
 
 /// Moves an entry one stage on (or withdraws it). Moving to `inspected` or `decided` only
@@ -351,7 +359,9 @@ pub fn transition(
                 .set((
                     pool_entries::proposed_stage.eq(input.to.as_str()),
                     pool_entries::proposed_by.eq(actor.user_id),
-                    pool_entries::proposed_on.eq(on),
+                    // The proposal's identity (approvals name it) and, by its date, when the
+                    // move takes effect once approved.
+                    pool_entries::proposed_at.eq(on.and_time(now.time())),
                     pool_entries::proposal_note.eq(input.note.as_deref().map(normalise)),
                     pool_entries::version.eq(row.version + 1),
                     pool_entries::updated_at.eq(now),
@@ -394,10 +404,10 @@ pub fn approve(
     now: NaiveDateTime,
 ) -> Result<EntryView, ApiError> {
     let row = find_entry(conn, id)?;
-    let (Some(to), Some(proposer), Some(proposed_on)) = (
+    let (Some(to), Some(proposer), Some(proposed_at)) = (
         row.proposed_stage.as_deref().and_then(Stage::parse),
         row.proposed_by,
-        row.proposed_on,
+        row.proposed_at,
     ) else {
         return Err(ApiError::conflict("no_proposal", "no move awaits approval"));
     };
@@ -410,7 +420,7 @@ pub fn approve(
     }
     let earlier: Vec<ApprovalView> = approvals_of(conn, id)?
         .into_iter()
-        .filter(|(a, p)| a.to_stage == to && *p == proposed_on)
+        .filter(|(_, p)| *p == proposed_at)
         .map(|(a, _)| a)
         .collect();
     if earlier.iter().any(|a| a.approver_id == approver) {
@@ -440,7 +450,7 @@ pub fn approve(
         .values((
             pool_approvals::entry_id.eq(id),
             pool_approvals::to_stage.eq(to.as_str()),
-            pool_approvals::proposed_on.eq(proposed_on),
+            pool_approvals::proposed_at.eq(proposed_at),
             pool_approvals::approver_id.eq(approver),
             pool_approvals::department.eq(side),
             pool_approvals::approve.eq(input.decision == ApprovalDecision::Approve),
@@ -474,7 +484,7 @@ pub fn approve(
                     actor,
                     &refreshed,
                     to,
-                    proposed_on.max(row.stage_since),
+                    proposed_at.date().max(row.stage_since),
                     row.proposal_note.as_deref(),
                     now,
                 )?;

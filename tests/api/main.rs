@@ -4,6 +4,7 @@
 mod helpers;
 
 mod access;
+mod appointments;
 mod audit;
 mod auth;
 mod cadres;
