@@ -31,6 +31,10 @@ pub struct Config {
     pub workers: Option<usize>,
     /// How often the reminder job runs; `None` turns it off.
     pub job_interval: Option<Duration>,
+    /// Requests per minute per client address; `None` turns a limit off.
+    pub rate_limits: crate::web::RateLimits,
+    /// How long a client may take to send a request's head, and its body.
+    pub client_timeout: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -105,6 +109,13 @@ impl Config {
             log_filter: var("TONGXIN_LOG").unwrap_or_else(|| "info".into()),
             db_pool_size: parse_var("TONGXIN_DB_POOL_SIZE", 10)?,
             db_checkout_timeout: Duration::from_secs(parse_var("TONGXIN_DB_TIMEOUT_SECS", 3)?),
+            rate_limits: crate::web::RateLimits {
+                api_per_minute: Some(parse_var("TONGXIN_RATE_LIMIT_PER_MINUTE", 600_u32)?)
+                    .filter(|n| *n > 0),
+                login_per_minute: Some(parse_var("TONGXIN_LOGIN_RATE_LIMIT_PER_MINUTE", 30_u32)?)
+                    .filter(|n| *n > 0),
+            },
+            client_timeout: Duration::from_secs(parse_var("TONGXIN_CLIENT_TIMEOUT_SECS", 10)?),
             job_interval: match parse_var("TONGXIN_JOB_INTERVAL_SECS", 300_u64)? {
                 0 => None,
                 secs => Some(Duration::from_secs(secs)),

@@ -70,6 +70,8 @@ pub enum ApiError {
     },
     #[error("invalid body: {detail}")]
     InvalidBody { detail: String },
+    #[error("request timeout")]
+    RequestTimeout,
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("service unavailable")]
@@ -169,6 +171,11 @@ impl ApiError {
             ApiError::InvalidBody { detail } => {
                 ("invalid_body", "Invalid request body", Some(detail.clone()))
             }
+            ApiError::RequestTimeout => (
+                "request_timeout",
+                "Request timeout",
+                Some("the request body did not arrive in time".into()),
+            ),
             ApiError::TooManyRequests { .. } => (
                 "too_many_requests",
                 "Too many requests",
@@ -222,6 +229,7 @@ impl ResponseError for ApiError {
             ApiError::Validation { .. } | ApiError::InvalidBody { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

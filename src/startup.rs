@@ -3,6 +3,7 @@
 
 use std::net::TcpListener;
 use std::path::Path;
+use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest};
 use actix_web::middleware::from_fn;
@@ -117,6 +118,8 @@ impl Application {
             actix_web::rt::spawn(jobs::run_forever(pool.clone(), clock.clone(), interval));
         }
         let clock = web::Data::new(clock);
+        let limiter = web::Data::new(http::RateLimiter::new(config.rate_limits));
+        let body_timeout = web::Data::new(http::BodyTimeout(config.client_timeout));
         let pool_data = web::Data::new(pool.clone());
 
         let listener = TcpListener::bind(&config.bind)
@@ -132,6 +135,8 @@ impl Application {
                 .app_data(passwords.clone())
                 .app_data(data_key.clone())
                 .app_data(clock.clone())
+                .app_data(limiter.clone())
+                .app_data(body_timeout.clone())
                 .app_data(http::json_config())
                 .app_data(http::query_config())
                 .app_data(http::path_config())
@@ -140,9 +145,14 @@ impl Application {
                 })
                 .default_service(web::to(http::no_such_route))
                 .into_app()
+                .wrap(from_fn(http::rate_limit))
                 .wrap(from_fn(http::request_context))
         })
         .workers(config.workers.unwrap_or(cores))
+        // A client that does not send its request head in time gets 408; one that goes quiet
+        // while sending a body is cut off by the extractors' body timeout.
+        .client_request_timeout(config.client_timeout)
+        .client_disconnect_timeout(Duration::from_secs(2))
         // On SIGTERM or SIGINT, stop accepting and let requests in flight finish.
         .shutdown_timeout(30)
         .listen(listener)

@@ -22,7 +22,10 @@ use crate::auth::{can, AuthUser, Authorized, Permission};
 use crate::crypto::DataKey;
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, Problem};
-use crate::web::{if_match, with_etag, Page, SplitQuery, ValidatedJson, ValidatedQuery};
+use crate::web::{
+    if_match, with_etag, within_body_timeout, BodyTimeout, Page, SplitQuery, ValidatedJson,
+    ValidatedQuery,
+};
 
 /// Staff read every cadre; a representative only their own (others answer 404).
 fn check_scope(user: &AuthUser, cadre_id: i64) -> Result<(), ApiError> {
@@ -590,19 +593,28 @@ pub async fn import_cadres(
     auth: Authorized<can::CadresTransfer>,
     pool: web::Data<DbPool>,
     key: web::Data<DataKey>,
+    req: HttpRequest,
     query: ValidatedQuery<ImportParams>,
     mut payload: web::Payload,
 ) -> Result<web::Json<ImportReport>, ApiError> {
     let dry_run = query.into_inner().dry_run;
-    let mut bytes = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk
-            .map_err(|_| ApiError::bad_request("unreadable_file", "the upload was interrupted"))?;
-        if bytes.len() + chunk.len() > transfer::MAX_IMPORT_BYTES {
-            return Err(ApiError::PayloadTooLarge);
+    let timeout = req
+        .app_data::<web::Data<BodyTimeout>>()
+        .map(|t| *t.get_ref());
+    let read = async move {
+        let mut bytes = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|_| {
+                ApiError::bad_request("unreadable_file", "the upload was interrupted")
+            })?;
+            if bytes.len() + chunk.len() > transfer::MAX_IMPORT_BYTES {
+                return Err(ApiError::PayloadTooLarge);
+            }
+            bytes.extend_from_slice(&chunk);
         }
-        bytes.extend_from_slice(&chunk);
-    }
+        Ok(bytes)
+    };
+    let bytes = within_body_timeout(timeout, read).await??;
     let actor = Actor::user(&auth);
     let report = if dry_run {
         db::run(&pool, move |conn| {

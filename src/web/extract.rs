@@ -14,6 +14,22 @@ use crate::error::ApiError;
 /// The largest JSON body any route accepts.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// How long a client may take to send a request body (app data; a slow client cannot hold a
+/// worker).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyTimeout(pub std::time::Duration);
+
+/// Waits for a body, at most the configured time (10 s without configuration): 408 after.
+pub async fn within_body_timeout<T>(
+    req_timeout: Option<BodyTimeout>,
+    body: impl Future<Output = T>,
+) -> Result<T, ApiError> {
+    let limit = req_timeout.map_or(std::time::Duration::from_secs(10), |t| t.0);
+    actix_web::rt::time::timeout(limit, body)
+        .await
+        .map_err(|_| ApiError::RequestTimeout)
+}
+
 /// A JSON body that is deserialised strictly (the types reject unknown fields), holds no NUL
 /// character anywhere (PostgreSQL cannot store one), and passes its `validator` rules.
 #[derive(Debug)]
@@ -39,8 +55,13 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let body =
             web::JsonBody::<serde_json::Value>::new(req, payload, None, true).limit(MAX_BODY_BYTES);
+        let timeout = req
+            .app_data::<web::Data<BodyTimeout>>()
+            .map(|t| *t.get_ref());
         Box::pin(async move {
-            let value = body.await.map_err(|e| json_error(&e))?;
+            let value = within_body_timeout(timeout, body)
+                .await?
+                .map_err(|e| json_error(&e))?;
             if let Some(path) = find_nul(&value, String::new()) {
                 return Err(ApiError::field(
                     if path.is_empty() { "body" } else { &path },

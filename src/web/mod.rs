@@ -4,14 +4,16 @@
 
 mod context;
 mod extract;
+mod limits;
 mod pagination;
 mod version;
 
 pub use context::{current_request_id, request_context};
 pub use extract::{
-    invalid_body, json_config, path_config, query_config, QueryPart, SplitQuery, ValidatedJson,
-    ValidatedQuery,
+    invalid_body, json_config, path_config, query_config, within_body_timeout, BodyTimeout,
+    QueryPart, SplitQuery, ValidatedJson, ValidatedQuery,
 };
+pub use limits::{rate_limit, RateLimiter, RateLimits};
 pub use pagination::{Page, PageCursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use version::{if_match, with_etag};
 

@@ -101,6 +101,11 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(|_| {}).await
+    }
+
+    /// Spawns with the test configuration changed by `configure` (limits, timeouts).
+    pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let data_dir = dir.path().to_path_buf();
         let (pg, database_url) = match std::env::var("TEST_DATABASE_URL") {
@@ -125,7 +130,15 @@ impl TestApp {
             db_checkout_timeout: Duration::from_secs(2),
             workers: Some(1),
             job_interval: None,
+            // Tests call the API hundreds of times a minute from one address.
+            rate_limits: tongxin::web::RateLimits {
+                api_per_minute: None,
+                login_per_minute: None,
+            },
+            client_timeout: Duration::from_secs(10),
         };
+        let mut config = config;
+        configure(&mut config);
         tongxin::telemetry::init(&config.log_filter);
         let clock = Clock::system();
         let (address, pool, handle) = start(config.clone(), clock.clone()).await;

@@ -266,3 +266,408 @@ async fn a_database_that_goes_away_gives_503_and_the_service_recovers() {
         .await;
     assert_eq!(write.status(), StatusCode::CREATED);
 }
+
+#[actix_web::test]
+async fn each_address_has_a_login_and_an_api_budget() {
+    let app = TestApp::spawn_with(|config| {
+        config.rate_limits = tongxin::web::RateLimits {
+            api_per_minute: Some(20),
+            login_per_minute: Some(3),
+        };
+    })
+    .await;
+    for _ in 0..3 {
+        assert_eq!(
+            app.login_response("nobody", "a wrong password here")
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let limited = app.login_response("admin", &app.admin_password).await;
+    let retry_after: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after));
+    assert_problem(limited, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+    // Other API calls have their own, larger budget, until it too is spent.
+    let mut statuses = Vec::new();
+    for _ in 0..20 {
+        statuses.push(
+            app.request(Method::GET, "/me", None)
+                .send()
+                .await
+                .unwrap()
+                .status(),
+        );
+    }
+    assert!(
+        statuses[..16]
+            .iter()
+            .all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+    assert_eq!(*statuses.last().unwrap(), StatusCode::TOO_MANY_REQUESTS);
+    // Probes are outside /api and never limited.
+    assert_eq!(
+        app.request(Method::GET, "/health/live", None)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[actix_web::test]
+async fn slow_clients_cannot_hold_a_worker() {
+    use std::io::{Read, Write as _};
+    let app = TestApp::spawn_with(|config| config.client_timeout = Duration::from_secs(1)).await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+
+    // A request head that never finishes.
+    let started = Instant::now();
+    // Blocking sockets on the blocking pool, so that the server's runtime keeps running.
+    let head = actix_web::rt::task::spawn_blocking({
+        let address = address.clone();
+        move || {
+            let mut stream = std::net::TcpStream::connect(address).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            stream
+                .write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\n")
+                .unwrap();
+            let mut answer = String::new();
+            let _ = stream.read_to_string(&mut answer);
+            answer
+        }
+    });
+    // A body that stops halfway.
+    let body = actix_web::rt::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        stream
+            .write_all(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"username\":")
+            .unwrap();
+        let mut answer = Vec::new();
+        let mut buffer = [0u8; 4096];
+        while let Ok(n) = stream.read(&mut buffer) {
+            if n == 0 {
+                break;
+            }
+            answer.extend_from_slice(&buffer[..n]);
+            if answer.windows(4).any(|w| w == b"\r\n\r\n") && answer.ends_with(b"}") {
+                break;
+            }
+        }
+        String::from_utf8_lossy(&answer).into_owned()
+    });
+    let head = head.await.unwrap();
+    let body = body.await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "both were cut off"
+    );
+    assert!(
+        head.is_empty() || head.starts_with("HTTP/1.1 408"),
+        "{head}"
+    );
+    assert!(body.starts_with("HTTP/1.1 408"), "{body}");
+    assert!(body.contains("request_timeout"), "{body}");
+    // The service still answers.
+    assert_eq!(
+        app.request(Method::GET, "/health/live", None)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+}
+
+/// Starts the real binary with debug logging into `log`, and answers its base URL.
+#[allow(clippy::zombie_processes)] // The caller stops the child and waits for it.
+fn serve_with_log(
+    dir: &std::path::Path,
+    log: &std::path::Path,
+    database_url: &str,
+) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tongxin"))
+        .arg("serve")
+        .env("TONGXIN_DATABASE_URL", database_url)
+        .env("TONGXIN_DATA_DIR", dir)
+        .env("TONGXIN_BIND", "127.0.0.1:0")
+        .env("TONGXIN_LOG", "debug")
+        .env("TONGXIN_JOB_INTERVAL_SECS", "0")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if let Some(port) = text
+            .split("port=")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+        {
+            return (child, format!("http://127.0.0.1:{port}"));
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the service did not start: {text}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[actix_web::test]
+async fn logs_never_hold_passwords_tokens_id_numbers_or_phones() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("service.log");
+    // The same database as the test app (its admin exists); the binary logs at debug level.
+    let (mut child, base) = serve_with_log(dir.path(), &log, &app.config.database_url);
+    let client = reqwest::Client::new();
+    let call = |method: Method, path: &str, token: Option<&str>, body: Option<Value>| {
+        let mut request = client.request(method, format!("{base}/api/v1{path}"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send()
+    };
+    let secret_password = "correct horse battery staple 9";
+    let id_number = crate::cadres::id_number("19800315", 11);
+    let phone = "13955556666";
+    let tokens: Value = call(
+        Method::POST,
+        "/auth/login",
+        None,
+        Some(json!({"username": "admin", "password": app.admin_password})),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let admin = tokens["access_token"].as_str().unwrap().to_owned();
+    call(Method::POST, "/users", Some(&admin), Some(json!({"username": "log.check", "display_name": "x", "password": secret_password, "roles": ["ufwd_staff"]}))).await.unwrap();
+    call(
+        Method::POST,
+        "/auth/login",
+        None,
+        Some(json!({"username": "log.check", "password": "wrong but secret 123"})),
+    )
+    .await
+    .unwrap();
+    let staff: Value = call(
+        Method::POST,
+        "/auth/login",
+        None,
+        Some(json!({"username": "log.check", "password": secret_password})),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let token = staff["access_token"].as_str().unwrap().to_owned();
+    let refreshed: Value = call(
+        Method::POST,
+        "/auth/refresh",
+        None,
+        Some(json!({"refresh_token": staff["refresh_token"]})),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let mut body = crate::cadres::profile("罗维", "19800315", 11);
+    body["phone"] = json!(phone);
+    let cadre: Value = call(Method::POST, "/cadres", Some(&token), Some(body))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    call(
+        Method::POST,
+        &format!("/cadres/{}/reveal", cadre["id"]),
+        Some(&token),
+        Some(json!({"fields": ["id_number", "phone"], "reason": "核对"})),
+    )
+    .await
+    .unwrap();
+    call(
+        Method::POST,
+        "/cadres/lookup",
+        Some(&token),
+        Some(json!({"id_number": id_number})),
+    )
+    .await
+    .unwrap();
+    call(
+        Method::GET,
+        &format!("/cadres?q={phone}"),
+        Some(&token),
+        None,
+    )
+    .await
+    .unwrap();
+    call(
+        Method::POST,
+        "/cadres",
+        Some(&token),
+        Some(json!({"name": "x", "gender": id_number})),
+    )
+    .await
+    .unwrap();
+
+    terminate(&child);
+    let _ = child.wait();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("request served"),
+        "the log was written: {text}"
+    );
+    for secret in [
+        secret_password,
+        "wrong but secret 123",
+        app.admin_password.as_str(),
+        id_number.as_str(),
+        phone,
+        admin.as_str(),
+        token.as_str(),
+        staff["refresh_token"].as_str().unwrap(),
+        refreshed["refresh_token"].as_str().unwrap(),
+    ] {
+        assert!(
+            !text.contains(secret),
+            "the log holds a secret ({} characters)",
+            secret.len()
+        );
+    }
+}
+
+/// Asks the child to stop (SIGTERM) and lets it shut down gracefully.
+fn terminate(child: &std::process::Child) {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+}
+
+#[actix_web::test]
+async fn a_killed_server_loses_no_acknowledged_write() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base) = serve_with_log(
+        dir.path(),
+        &dir.path().join("first.log"),
+        &app.config.database_url,
+    );
+    let client = reqwest::Client::new();
+    let tokens: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "admin", "password": app.admin_password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = tokens["access_token"].as_str().unwrap().to_owned();
+
+    // Writes stream in; the process is killed (SIGKILL) in the middle of them.
+    let killer = {
+        let pid = child.id();
+        actix_web::rt::spawn(async move {
+            actix_web::rt::time::sleep(Duration::from_millis(400)).await;
+            let _ = Command::new("kill")
+                .arg("-KILL")
+                .arg(pid.to_string())
+                .status();
+        })
+    };
+    let mut acknowledged = Vec::new();
+    for i in 0..10_000 {
+        let sent = client
+            .post(format!("{base}/api/v1/units"))
+            .bearer_auth(&token)
+            .json(&json!({"name": format!("单位{i}"), "kind": "district"}))
+            .send()
+            .await;
+        match sent {
+            Ok(response) if response.status() == StatusCode::CREATED => {
+                acknowledged.push(
+                    response.json::<Value>().await.unwrap()["id"]
+                        .as_i64()
+                        .unwrap(),
+                );
+            }
+            _ => break,
+        }
+    }
+    killer.await.unwrap();
+    let _ = child.wait();
+    assert!(
+        !acknowledged.is_empty(),
+        "some writes were acknowledged before the kill"
+    );
+
+    // After a restart every acknowledged write is there, and the audit chain holds.
+    let (mut again, base) = serve_with_log(
+        dir.path(),
+        &dir.path().join("second.log"),
+        &app.config.database_url,
+    );
+    let tokens: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "admin", "password": app.admin_password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = tokens["access_token"].as_str().unwrap().to_owned();
+    for id in &acknowledged {
+        let status = client
+            .get(format!("{base}/api/v1/units/{id}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, StatusCode::OK, "unit {id} was acknowledged");
+    }
+    terminate(&again);
+    let _ = again.wait();
+    let verify = Command::new(env!("CARGO_BIN_EXE_tongxin"))
+        .args(["audit", "verify"])
+        .env("TONGXIN_DATABASE_URL", &app.config.database_url)
+        .env("TONGXIN_DATA_DIR", dir.path())
+        .env("TONGXIN_LOG", "off")
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+    // Every unit row has its audit row: nothing half-written.
+    let units = app.count("SELECT COUNT(*) AS n FROM units");
+    let created = app.count("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'unit.created'");
+    assert_eq!(units, created);
+    assert!(units >= i64::try_from(acknowledged.len()).unwrap());
+}
