@@ -24,7 +24,7 @@ pub async fn live() -> web::Json<HealthStatus> {
 /// The database answers; 503 with `Retry-After` while it does not.
 #[utoipa::path(
     tag = "health",
-    responses((status = 200, body = HealthStatus), (status = 503, body = Problem))
+    responses((status = 200, body = HealthStatus), (status = 503, body = Problem, content_type = "application/problem+json"))
 )]
 #[get("/health/ready")]
 pub async fn ready(pool: web::Data<DbPool>) -> Result<web::Json<HealthStatus>, ApiError> {

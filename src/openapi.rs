@@ -46,3 +46,65 @@ impl Modify for BearerAuth {
         );
     }
 }
+
+/// Problems any operation can answer, whatever its own annotations list: malformed input, a
+/// request body too large, of the wrong type or too slow, a spent rate budget, a database that
+/// is unreachable, an internal fault — and, where a token is required, 401 and 403. Added to every
+/// operation so that the document covers every status the service sends.
+pub fn add_common_problems(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    const COMMON: [(&str, &str); 9] = [
+        ("400", "Malformed request: query, cursor or JSON syntax"),
+        ("404", "No such record, or one outside the caller's scope"),
+        ("408", "The request body did not arrive in time"),
+        ("413", "The request body is too large"),
+        ("415", "The request body is not application/json"),
+        ("422", "The request body or query breaks a rule"),
+        (
+            "429",
+            "Too many requests from this address, or a locked user name",
+        ),
+        (
+            "500",
+            "An internal fault; the body carries only the request id",
+        ),
+        (
+            "503",
+            "The database is unreachable or busy; retry after Retry-After seconds",
+        ),
+    ];
+    let problem = || {
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("Problem")))
+            .build()
+    };
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            item.get.as_mut(),
+            item.post.as_mut(),
+            item.put.as_mut(),
+            item.patch.as_mut(),
+            item.delete.as_mut(),
+        ];
+        for operation in operations.into_iter().flatten() {
+            let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+            let mut statuses: Vec<(&str, &str)> = COMMON.to_vec();
+            if secured {
+                statuses.push(("401", "No valid access token"));
+                statuses.push(("403", "The caller's roles do not allow this"));
+            }
+            for (status, description) in statuses {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| {
+                        ResponseBuilder::new()
+                            .description(description)
+                            .content("application/problem+json", problem())
+                            .into()
+                    });
+            }
+        }
+    }
+}

@@ -25,7 +25,7 @@ use crate::crypto::DataKey;
 use crate::db::{self, DbConn, DbPool};
 use crate::error::ApiError;
 use crate::meetings;
-use crate::openapi::ApiDoc;
+use crate::openapi::{add_common_problems, ApiDoc};
 use crate::{appointments, contacts, jobs, notifications, suggestions};
 use crate::{health, web as http};
 
@@ -58,9 +58,11 @@ where
 
 /// The OpenAPI document of every route the app serves.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    with_routes(App::new().into_utoipa_app())
+    let mut doc = with_routes(App::new().into_utoipa_app())
         .split_for_parts()
-        .1
+        .1;
+    add_common_problems(&mut doc);
+    doc
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -119,6 +121,8 @@ impl Application {
         }
         let clock = web::Data::new(clock);
         let limiter = web::Data::new(http::RateLimiter::new(config.rate_limits));
+        let allowed_methods =
+            web::Data::new(http::AllowedMethods::from_document(&openapi_document()));
         let body_timeout = web::Data::new(http::BodyTimeout(config.client_timeout));
         let pool_data = web::Data::new(pool.clone());
 
@@ -136,11 +140,13 @@ impl Application {
                 .app_data(data_key.clone())
                 .app_data(clock.clone())
                 .app_data(limiter.clone())
+                .app_data(allowed_methods.clone())
                 .app_data(body_timeout.clone())
                 .app_data(http::json_config())
                 .app_data(http::query_config())
                 .app_data(http::path_config())
-                .openapi_service(|api| {
+                .openapi_service(|mut api| {
+                    add_common_problems(&mut api);
                     SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", api)
                 })
                 .default_service(web::to(http::no_such_route))

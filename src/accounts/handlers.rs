@@ -35,7 +35,7 @@ fn created<T: serde::Serialize>(location: String, body: &T) -> HttpResponse {
     request_body = LoginRequest,
     responses(
         (status = 200, body = TokenResponse),
-        (status = 401, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/login")]
@@ -82,7 +82,7 @@ pub async fn login(
 #[utoipa::path(
     tag = "auth",
     request_body = RefreshRequest,
-    responses((status = 200, body = TokenResponse), (status = 401, body = Problem), (status = 422, body = Problem))
+    responses((status = 200, body = TokenResponse), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
 )]
 #[post("/auth/refresh")]
 pub async fn refresh(
@@ -102,7 +102,7 @@ pub async fn refresh(
 /// End the current session: its access and refresh tokens stop working.
 #[utoipa::path(
     tag = "auth",
-    responses((status = 204, description = "Logged out"), (status = 401, body = Problem)),
+    responses((status = 204, description = "Logged out"), (status = 401, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []))
 )]
 #[post("/auth/logout")]
@@ -114,7 +114,7 @@ pub async fn logout(auth: AuthUser, pool: web::Data<DbPool>) -> Result<HttpRespo
 /// The signed-in user.
 #[utoipa::path(
     tag = "auth",
-    responses((status = 200, body = MeView), (status = 401, body = Problem)),
+    responses((status = 200, body = MeView), (status = 401, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []))
 )]
 #[get("/me")]
@@ -140,7 +140,7 @@ pub async fn me(auth: AuthUser, pool: web::Data<DbPool>) -> Result<web::Json<MeV
     request_body = ChangePasswordRequest,
     responses(
         (status = 204, description = "Changed; all sessions revoked"),
-        (status = 401, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -193,7 +193,7 @@ pub async fn change_password(
     params(UserQuery),
     responses(
         (status = 200, body = inline(Page<UserView>)),
-        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -215,8 +215,8 @@ pub async fn list_users(
     request_body = CreateUserRequest,
     responses(
         (status = 201, body = UserView),
-        (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 409, body = Problem), (status = 422, body = Problem),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -245,7 +245,7 @@ pub async fn create_user(
     params(("id" = i64, Path)),
     responses(
         (status = 200, body = UserView, headers(("ETag" = String))),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -268,9 +268,9 @@ pub async fn get_user(
     request_body = UpdateUserRequest,
     responses(
         (status = 200, body = UserView, headers(("ETag" = String))),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 409, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem),
-        (status = 428, body = Problem),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 428, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -300,8 +300,8 @@ pub async fn update_user(
     request_body = ResetPasswordRequest,
     responses(
         (status = 204, description = "Password set; sessions revoked"),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 422, body = Problem),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -334,7 +334,7 @@ pub async fn reset_password(
     params(UnitQuery),
     responses(
         (status = 200, body = inline(Page<UnitView>)),
-        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -356,8 +356,8 @@ pub async fn list_units(
     request_body = CreateUnitRequest,
     responses(
         (status = 201, body = UnitView),
-        (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 409, body = Problem), (status = 422, body = Problem),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -379,7 +379,7 @@ pub async fn create_unit(
     params(("id" = i64, Path)),
     responses(
         (status = 200, body = UnitView, headers(("ETag" = String))),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -401,9 +401,9 @@ pub async fn get_unit(
     request_body = UpdateUnitRequest,
     responses(
         (status = 200, body = UnitView, headers(("ETag" = String))),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 409, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem),
-        (status = 428, body = Problem),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 428, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

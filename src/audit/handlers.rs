@@ -92,7 +92,7 @@ impl From<AuditRow> for AuditEventView {
     params(AuditQuery),
     responses(
         (status = 200, body = inline(Page<AuditEventView>)),
-        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -142,7 +142,7 @@ pub async fn list_events(
     tag = "audit",
     responses(
         (status = 200, body = VerifyReport),
-        (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

@@ -326,6 +326,7 @@ pub struct CadreFilter {
     pub age_at: Option<NaiveDate>,
     /// `active` (default), `archived`, or `all`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[param(inline)]
     pub status: Option<StatusFilter>,
 }
 
@@ -363,6 +364,7 @@ pub enum CadreSort {
 #[into_params(parameter_in = Query)]
 pub struct CadrePageParams {
     /// `name` (default, by pinyin), `-name`, `birth_date`, `-birth_date`, `updated_at`, `-updated_at`.
+    #[param(inline)]
     pub sort: Option<CadreSort>,
     /// Page size, 1 to 200 (default 50).
     pub limit: Option<i64>,

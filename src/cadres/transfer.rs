@@ -206,6 +206,7 @@ pub struct ImportParams {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct TemplateParams {
+    #[param(inline)]
     pub format: Option<FileFormat>,
 }
 
@@ -214,6 +215,7 @@ pub struct TemplateParams {
 #[into_params(parameter_in = Query)]
 pub struct ExportParams {
     /// `xlsx` (default) or `csv` (UTF-8 with a byte-order mark, which spreadsheet programs read).
+    #[param(inline)]
     pub format: Option<FileFormat>,
     /// Comma-separated column keys (see the template); default all. ID number and phone are
     /// always masked.

@@ -30,7 +30,7 @@ fn period(query: PeriodQuery) -> Result<(NaiveDateTime, NaiveDateTime), ApiError
 
 /// List meetings, filtered by period, kind, status and convening unit.
 #[utoipa::path(tag = "meetings", params(MeetingQuery),
-    responses((status = 200, body = inline(Page<MeetingView>)), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)),
+    responses((status = 200, body = inline(Page<MeetingView>)), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[get("/meetings")]
 pub async fn list_meetings(
@@ -46,7 +46,7 @@ pub async fn list_meetings(
 
 /// Schedule a meeting (as a draft).
 #[utoipa::path(tag = "meetings", request_body = CreateMeetingRequest,
-    responses((status = 201, body = MeetingView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    responses((status = 201, body = MeetingView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/meetings")]
 pub async fn create_meeting(
@@ -65,7 +65,7 @@ pub async fn create_meeting(
 /// Compliance with 逢会必进 over a period: meetings by kind, those held without
 /// representatives or with exemptions, acceptance and attendance rates.
 #[utoipa::path(tag = "meetings", params(PeriodQuery),
-    responses((status = 200, body = Compliance), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = Compliance), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[get("/meetings/compliance")]
 pub async fn compliance(
@@ -81,7 +81,7 @@ pub async fn compliance(
 
 /// Participation over a period: per representative, per party, per meeting kind.
 #[utoipa::path(tag = "meetings", params(PeriodQuery),
-    responses((status = 200, body = Participation), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = Participation), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[get("/stats/participation")]
 pub async fn participation(
@@ -97,7 +97,7 @@ pub async fn participation(
 
 /// One meeting with its agenda; the ETag is the record's version.
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)),
-    responses((status = 200, body = MeetingView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, body = MeetingView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[get("/meetings/{id}")]
 pub async fn get_meeting(
@@ -112,7 +112,7 @@ pub async fn get_meeting(
 
 /// Change the title, time or place of a draft or prepared meeting (`If-Match` required).
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag read")), request_body = UpdateMeetingRequest,
-    responses((status = 200, body = MeetingView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem), (status = 428, body = Problem)),
+    responses((status = 200, body = MeetingView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[patch("/meetings/{id}")]
 pub async fn update_meeting(
@@ -137,7 +137,7 @@ pub async fn update_meeting(
 /// draft or prepared. 409 with the reason for an illegal move, or for preparing a mandatory
 /// meeting whose major decisions have no invited representative and no exemption.
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)), request_body = TransitionRequest,
-    responses((status = 200, body = MeetingView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = MeetingView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/meetings/{id}/transitions")]
 pub async fn transition(
@@ -159,7 +159,7 @@ pub async fn transition(
 
 /// Record why a draft meeting may be prepared without representatives for its major decisions.
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)), request_body = ExemptionRequest,
-    responses((status = 200, body = MeetingView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = MeetingView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/meetings/{id}/exemption")]
 pub async fn exempt(
@@ -181,7 +181,7 @@ pub async fn exempt(
 
 /// The agenda of a meeting, in order.
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)),
-    responses((status = 200, body = Vec<AgendaItemView>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, body = Vec<AgendaItemView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[get("/meetings/{id}/agenda-items")]
 pub async fn list_items(
@@ -197,7 +197,7 @@ pub async fn list_items(
 
 /// Add an agenda item with its subjects.
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)), request_body = AgendaItemRequest,
-    responses((status = 201, body = AgendaItemView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 201, body = AgendaItemView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/meetings/{id}/agenda-items")]
 pub async fn add_item(
@@ -218,7 +218,7 @@ pub async fn add_item(
 
 /// Change an agenda item.
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)), request_body = UpdateAgendaItemRequest,
-    responses((status = 200, body = AgendaItemView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = AgendaItemView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[patch("/agenda-items/{id}")]
 pub async fn update_item(
@@ -240,7 +240,7 @@ pub async fn update_item(
 
 /// Ranked candidates for each agenda item, with the subjects matched and the level rule.
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path), CandidateQuery),
-    responses((status = 200, body = Vec<ItemCandidates>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, body = Vec<ItemCandidates>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[get("/meetings/{id}/candidates")]
 pub async fn candidates(
@@ -258,7 +258,7 @@ pub async fn candidates(
 
 /// The invitations of a meeting.
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)),
-    responses((status = 200, body = Vec<InvitationView>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, body = Vec<InvitationView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[get("/meetings/{id}/invitations")]
 pub async fn list_invitations(
@@ -274,7 +274,7 @@ pub async fn list_invitations(
 
 /// Invite a representative: a candidate, or anyone with a reason.
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)), request_body = InviteRequest,
-    responses((status = 201, body = InvitationView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 201, body = InvitationView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/meetings/{id}/invitations")]
 pub async fn invite(
@@ -292,7 +292,7 @@ pub async fn invite(
 
 /// Record attendance after the meeting (held or closed).
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)), request_body = AttendanceRequest,
-    responses((status = 200, body = InvitationView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = InvitationView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[patch("/invitations/{id}")]
 pub async fn record_attendance(
@@ -314,7 +314,7 @@ pub async fn record_attendance(
 
 /// The signed-in representative's invitations, newest first.
 #[utoipa::path(tag = "meetings",
-    responses((status = 200, body = Vec<InvitationView>), (status = 401, body = Problem), (status = 403, body = Problem)),
+    responses((status = 200, body = Vec<InvitationView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[get("/me/invitations")]
 pub async fn my_invitations(
@@ -334,7 +334,7 @@ pub async fn my_invitations(
 
 /// Accept, or decline with a reason, before the meeting starts. Another's invitation is 404.
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)), request_body = ResponseRequest,
-    responses((status = 200, body = InvitationView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = InvitationView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/invitations/{id}/response")]
 pub async fn respond(
@@ -357,7 +357,7 @@ pub async fn respond(
 
 /// The opinions recorded on an agenda item, with their outcomes.
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)),
-    responses((status = 200, body = Vec<OpinionView>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, body = Vec<OpinionView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[get("/agenda-items/{id}/opinions")]
 pub async fn list_opinions(
@@ -374,7 +374,7 @@ pub async fn list_opinions(
 /// Record an opinion on an agenda item during or after the meeting: a representative their
 /// own, or UFWD staff on a representative's behalf (naming `cadre_id`; recorded as such).
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)), request_body = OpinionRequest,
-    responses((status = 201, body = OpinionView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 201, body = OpinionView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/agenda-items/{id}/opinions")]
 pub async fn record_opinion(
@@ -408,7 +408,7 @@ pub async fn record_opinion(
 /// Record whether an opinion was adopted, with an explanation: the feedback to the UFWD and to
 /// the representative.
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)), request_body = AdoptionRequest,
-    responses((status = 200, body = OpinionView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = OpinionView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/opinions/{id}/adoption")]
 pub async fn record_adoption(
@@ -430,7 +430,7 @@ pub async fn record_adoption(
 
 /// The signed-in representative's opinions and what became of them.
 #[utoipa::path(tag = "meetings",
-    responses((status = 200, body = Vec<OpinionView>), (status = 401, body = Problem), (status = 403, body = Problem)),
+    responses((status = 200, body = Vec<OpinionView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[get("/me/opinions")]
 pub async fn my_opinions(

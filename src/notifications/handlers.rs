@@ -12,7 +12,7 @@ use crate::web::{Page, ValidatedQuery};
 
 /// One's own notifications, newest first.
 #[utoipa::path(tag = "notifications", params(NotificationQuery),
-    responses((status = 200, body = inline(Page<NotificationView>)), (status = 400, body = Problem), (status = 401, body = Problem)),
+    responses((status = 200, body = inline(Page<NotificationView>)), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[get("/me/notifications")]
 pub async fn my_notifications(
@@ -28,7 +28,7 @@ pub async fn my_notifications(
 
 /// Mark one of one's notifications read.
 #[utoipa::path(tag = "notifications", params(("id" = i64, Path)),
-    responses((status = 200, body = NotificationView), (status = 401, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, body = NotificationView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/notifications/{id}/read")]
 pub async fn mark_read(

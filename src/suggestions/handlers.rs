@@ -47,7 +47,7 @@ fn own_unit(user: &AuthUser) -> Result<i64, ApiError> {
 /// answer the first result (200), the same key with another body 422.
 #[utoipa::path(tag = "suggestions", request_body = SubmitRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried submission safe (1 to 100 characters)")),
-    responses((status = 201, body = SuggestionView), (status = 200, body = SuggestionView, description = "A retry: the first result"), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 201, body = SuggestionView), (status = 200, body = SuggestionView, description = "A retry: the first result"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/suggestions")]
 pub async fn submit(
@@ -93,7 +93,7 @@ pub async fn submit(
 
 /// Suggestions the caller may see, newest first.
 #[utoipa::path(tag = "suggestions", params(SuggestionQuery),
-    responses((status = 200, body = inline(Page<SuggestionSummary>)), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)),
+    responses((status = 200, body = inline(Page<SuggestionSummary>)), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[get("/suggestions")]
 pub async fn list(
@@ -109,7 +109,7 @@ pub async fn list(
 
 /// Open assignments past their due date (a department: its own).
 #[utoipa::path(tag = "suggestions", params(AssignmentQuery),
-    responses((status = 200, body = Vec<AssignmentView>), (status = 401, body = Problem), (status = 403, body = Problem)),
+    responses((status = 200, body = Vec<AssignmentView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[get("/suggestions/overdue")]
 pub async fn overdue(
@@ -129,7 +129,7 @@ pub async fn overdue(
 
 /// Open assignments due within 7 days (a department: its own).
 #[utoipa::path(tag = "suggestions", params(AssignmentQuery),
-    responses((status = 200, body = Vec<AssignmentView>), (status = 401, body = Problem), (status = 403, body = Problem)),
+    responses((status = 200, body = Vec<AssignmentView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[get("/suggestions/due-soon")]
 pub async fn due_soon(
@@ -149,7 +149,7 @@ pub async fn due_soon(
 
 /// One suggestion with its whole history (another department's internal notes are left out).
 #[utoipa::path(tag = "suggestions", params(("id" = i64, Path)),
-    responses((status = 200, body = SuggestionView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, body = SuggestionView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[get("/suggestions/{id}")]
 pub async fn get_one(
@@ -168,7 +168,7 @@ macro_rules! suggestion_action {
     ($(#[$doc:meta])* $name:ident, $path:literal, $perm:ident, $body:ty, |$conn:ident, $actor:ident, $auth:ident, $id:ident, $input:ident, $now:ident| $call:expr) => {
         $(#[$doc])*
         #[utoipa::path(tag = "suggestions", params(("id" = i64, Path)), request_body = $body,
-            responses((status = 200, body = SuggestionView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+            responses((status = 200, body = SuggestionView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
             security(("bearer" = [])))]
         #[post($path)]
         pub async fn $name($auth: Authorized<can::$perm>, pool: web::Data<DbPool>, clock: web::Data<Clock>, id: web::Path<i64>, body: ValidatedJson<$body>) -> Result<web::Json<SuggestionView>, ApiError> {
@@ -220,7 +220,7 @@ suggestion_action!(
 
 /// A co-signer confirms, within 7 days of submission.
 #[utoipa::path(tag = "suggestions", params(("id" = i64, Path)),
-    responses((status = 200, body = SuggestionView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
+    responses((status = 200, body = SuggestionView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/suggestions/{id}/cosign")]
 pub async fn cosign(
@@ -242,7 +242,7 @@ pub async fn cosign(
 
 /// Assignments (a department: its own unit's; staff: all, or one unit's).
 #[utoipa::path(tag = "suggestions", params(AssignmentQuery),
-    responses((status = 200, body = Vec<AssignmentView>), (status = 401, body = Problem), (status = 403, body = Problem)),
+    responses((status = 200, body = Vec<AssignmentView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[get("/assignments")]
 pub async fn list_assignments(
@@ -264,7 +264,7 @@ macro_rules! assignment_action {
     ($(#[$doc:meta])* $name:ident, $path:literal, $body:ty, $out:ty, |$conn:ident, $actor:ident, $unit:ident, $id:ident, $input:ident, $now:ident| $call:expr) => {
         $(#[$doc])*
         #[utoipa::path(tag = "suggestions", params(("id" = i64, Path)), request_body = $body,
-            responses((status = 200, body = $out), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+            responses((status = 200, body = $out), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
             security(("bearer" = [])))]
         #[post($path)]
         pub async fn $name(auth: Authorized<can::AssignmentsHandle>, pool: web::Data<DbPool>, clock: web::Data<Clock>, id: web::Path<i64>, body: ValidatedJson<$body>) -> Result<web::Json<$out>, ApiError> {
@@ -297,7 +297,7 @@ assignment_action!(
 
 /// Acknowledge receipt of an assignment (签收).
 #[utoipa::path(tag = "suggestions", params(("id" = i64, Path)),
-    responses((status = 200, body = AssignmentView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
+    responses((status = 200, body = AssignmentView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/assignments/{id}/acknowledge")]
 pub async fn acknowledge(
@@ -319,7 +319,7 @@ pub async fn acknowledge(
 
 /// Decide an extension or return request (UFWD staff), with a reason.
 #[utoipa::path(tag = "suggestions", params(("id" = i64, Path)), request_body = RequestDecision,
-    responses((status = 200, body = AssignmentRequestView), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = AssignmentRequestView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[post("/extension-requests/{id}/decision")]
 pub async fn decide_request(
@@ -342,7 +342,7 @@ pub async fn decide_request(
 /// Figures over a period of submission: by status, category, department and month, and the
 /// acceptance, instruction, on-time, adoption and satisfaction rates.
 #[utoipa::path(tag = "suggestions", params(StatsQuery),
-    responses((status = 200, body = SuggestionStats), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = SuggestionStats), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[get("/stats/suggestions")]
 pub async fn suggestion_stats(

@@ -17,7 +17,76 @@ pub use limits::{rate_limit, RateLimiter, RateLimits};
 pub use pagination::{Page, PageCursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use version::{if_match, with_etag};
 
-/// The answer for a path that no route serves.
-pub async fn no_such_route() -> Result<actix_web::HttpResponse, crate::error::ApiError> {
-    Err(crate::error::ApiError::NoSuchRoute)
+/// The methods each documented path serves (app data), for 405 answers and their `Allow`.
+pub struct AllowedMethods(Vec<(Vec<String>, Vec<&'static str>)>);
+
+impl AllowedMethods {
+    pub fn from_document(doc: &utoipa::openapi::OpenApi) -> AllowedMethods {
+        let routes = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ];
+                let segments = path.split('/').map(str::to_owned).collect();
+                (
+                    segments,
+                    methods
+                        .into_iter()
+                        .filter(|(_, on)| *on)
+                        .map(|(m, _)| m)
+                        .collect(),
+                )
+            })
+            .collect();
+        AllowedMethods(routes)
+    }
+
+    /// The methods served at a concrete path (`{…}` segments match anything).
+    fn at(&self, path: &str) -> Vec<&'static str> {
+        let parts: Vec<&str> = path.split('/').collect();
+        let mut methods: Vec<&'static str> = self
+            .0
+            .iter()
+            .filter(|(segments, _)| {
+                segments.len() == parts.len()
+                    && segments
+                        .iter()
+                        .zip(&parts)
+                        .all(|(s, p)| s.starts_with('{') || s == p)
+            })
+            .flat_map(|(_, methods)| methods.iter().copied())
+            .collect();
+        methods.sort_unstable();
+        methods.dedup();
+        methods
+    }
+}
+
+/// The answer for a request no route serves: 405 with `Allow` when the path exists for other
+/// methods, else 404.
+pub async fn no_such_route(
+    req: actix_web::HttpRequest,
+) -> Result<actix_web::HttpResponse, crate::error::ApiError> {
+    use actix_web::ResponseError;
+    let allowed = req
+        .app_data::<actix_web::web::Data<AllowedMethods>>()
+        .map(|routes| routes.at(req.path()))
+        .unwrap_or_default();
+    if allowed.is_empty() {
+        return Err(crate::error::ApiError::NoSuchRoute);
+    }
+    let mut response = crate::error::ApiError::MethodNotAllowed.error_response();
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allowed.join(", ")) {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::ALLOW, value);
+    }
+    Ok(response)
 }

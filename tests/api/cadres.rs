@@ -713,7 +713,7 @@ async fn archived_cadres_leave_the_lists_and_can_return() {
         .send()
         .await
         .unwrap();
-    assert_eq!(delete.status(), StatusCode::NOT_FOUND);
+    assert_eq!(delete.status(), StatusCode::METHOD_NOT_ALLOWED);
 }
 
 #[actix_web::test]

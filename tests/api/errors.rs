@@ -122,7 +122,8 @@ async fn paths_queries_and_routes_that_do_not_exist() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(r.headers()["allow"], "GET, PATCH");
+    assert_problem(r, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
     assert_problem(
         app.get("/units?active=maybe", &admin).await,
         StatusCode::BAD_REQUEST,

@@ -567,7 +567,8 @@ async fn a_retried_submission_returns_the_first_result() {
             .await
             .unwrap()
             .status(),
-        StatusCode::NOT_FOUND
+        StatusCode::METHOD_NOT_ALLOWED,
+        "there is no way to edit a submitted suggestion"
     );
     let supplemented: Value = ch
         .act(
