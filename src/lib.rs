@@ -9,6 +9,7 @@ pub mod contacts;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod figures;
 pub mod health;
 pub mod jobs;
 pub mod meetings;

@@ -202,9 +202,10 @@ pub fn coverage(
                 .collect();
             let pairings = i64::try_from(during.len()).unwrap_or(0);
             let covered = i64::try_from(covered.len()).unwrap_or(0);
-            #[allow(clippy::cast_precision_loss)]
-            let completion_rate = (pairings > 0)
-                .then(|| ((covered as f64 / pairings as f64) * 1000.0).round() / 1000.0);
+            let completion_rate = crate::figures::rate(
+                usize::try_from(covered).unwrap_or(0),
+                usize::try_from(pairings).unwrap_or(0),
+            );
             CampaignCompletion {
                 campaign_id: c.id,
                 name: c.name,

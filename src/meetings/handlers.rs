@@ -2,31 +2,17 @@
 
 use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
-use chrono::{Datelike, NaiveDate, NaiveDateTime};
 
 use super::dto::*;
 use super::reports::{self, Compliance, Participation};
 use super::service::{self, Speaker};
 use crate::audit::Actor;
 use crate::auth::{can, Authorized, Permission};
+use crate::clock::Clock;
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, Problem};
+use crate::figures;
 use crate::web::{if_match, with_etag, Page, ValidatedJson, ValidatedQuery};
-
-/// The period of a report: `from` defaults to the start of this year, `to` to now.
-fn period(query: PeriodQuery) -> Result<(NaiveDateTime, NaiveDateTime), ApiError> {
-    let now = chrono::Utc::now();
-    let start_of_year = NaiveDate::from_ymd_opt(now.year(), 1, 1)
-        .unwrap_or_default()
-        .and_hms_opt(0, 0, 0)
-        .unwrap_or_default();
-    let from = query.from.map_or(start_of_year, |t| t.naive_utc());
-    let to = query.to.map_or(now.naive_utc(), |t| t.naive_utc());
-    if to <= from {
-        return Err(ApiError::field("to", "not_after_from"));
-    }
-    Ok((from, to))
-}
 
 /// List meetings, filtered by period, kind, status and convening unit.
 #[utoipa::path(tag = "meetings", params(MeetingQuery),
@@ -71,9 +57,11 @@ pub async fn create_meeting(
 pub async fn compliance(
     _auth: Authorized<can::MeetingsRead>,
     pool: web::Data<DbPool>,
+    clock: web::Data<Clock>,
     query: ValidatedQuery<PeriodQuery>,
 ) -> Result<web::Json<Compliance>, ApiError> {
-    let (from, to) = period(query.into_inner())?;
+    let query = query.into_inner();
+    let (from, to) = figures::period(query.from, query.to, clock.now())?;
     Ok(web::Json(
         db::run(&pool, move |conn| reports::compliance(conn, from, to)).await?,
     ))
@@ -87,9 +75,11 @@ pub async fn compliance(
 pub async fn participation(
     _auth: Authorized<can::MeetingsRead>,
     pool: web::Data<DbPool>,
+    clock: web::Data<Clock>,
     query: ValidatedQuery<PeriodQuery>,
 ) -> Result<web::Json<Participation>, ApiError> {
-    let (from, to) = period(query.into_inner())?;
+    let query = query.into_inner();
+    let (from, to) = figures::period(query.from, query.to, clock.now())?;
     Ok(web::Json(
         db::run(&pool, move |conn| reports::participation(conn, from, to)).await?,
     ))

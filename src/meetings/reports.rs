@@ -16,10 +16,12 @@ use crate::db::schema::cadres;
 use crate::db::DbConn;
 use crate::error::ApiError;
 
-/// A share as a fraction with one decimal of a percent, or none when there is nothing to count.
+/// `figures::rate` over counts kept as `i64`.
 fn rate(part: i64, whole: i64) -> Option<f64> {
-    #[allow(clippy::cast_precision_loss)]
-    (whole > 0).then(|| ((part as f64 / whole as f64) * 1000.0).round() / 1000.0)
+    crate::figures::rate(
+        usize::try_from(part).unwrap_or(0),
+        usize::try_from(whole).unwrap_or(0),
+    )
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -2,7 +2,6 @@
 
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::{Datelike, NaiveDate};
 
 use super::dto::*;
 use super::service::{self, Due, Scope};
@@ -353,15 +352,7 @@ pub async fn suggestion_stats(
 ) -> Result<web::Json<SuggestionStats>, ApiError> {
     let query = query.into_inner();
     let now = clock.now();
-    let start_of_year = NaiveDate::from_ymd_opt(now.year(), 1, 1)
-        .unwrap_or_default()
-        .and_hms_opt(0, 0, 0)
-        .unwrap_or_default();
-    let from = query.from.map_or(start_of_year, |t| t.naive_utc());
-    let to = query.to.map_or(now.naive_utc(), |t| t.naive_utc());
-    if to <= from {
-        return Err(ApiError::field("to", "not_after_from"));
-    }
+    let (from, to) = crate::figures::period(query.from, query.to, now)?;
     let today = now.date_naive();
     Ok(web::Json(
         db::run(&pool, move |conn| stats::compute(conn, from, to, today)).await?,

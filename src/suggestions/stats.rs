@@ -16,11 +16,7 @@ use crate::db::schema::{
 };
 use crate::db::DbConn;
 use crate::error::ApiError;
-
-fn rate(part: usize, whole: usize) -> Option<f64> {
-    #[allow(clippy::cast_precision_loss)]
-    (whole > 0).then(|| ((part as f64 / whole as f64) * 1000.0).round() / 1000.0)
-}
+use crate::figures::rate;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Count {
