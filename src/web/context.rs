@@ -96,7 +96,8 @@ pub async fn request_context(
         "route",
         response.request().match_pattern().as_deref().unwrap_or("-"),
     );
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    // Whole microseconds: no long digit runs in the log that a scan could take for a number.
+    let elapsed_ms = (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0;
     span.in_scope(|| {
         if status >= 500 {
             tracing::error!(status, elapsed_ms, "request failed");
