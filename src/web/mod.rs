@@ -48,10 +48,12 @@ impl AllowedMethods {
         AllowedMethods(routes)
     }
 
-    /// The methods served at a concrete path (`{…}` segments match anything).
+    /// The methods served at a concrete path. `{…}` segments match anything, and only the
+    /// most specific matching templates count: `/cadres/{id}/archive` shadows
+    /// `/cadres/{id}/{kind}`, so its `Allow` names only what the documented path serves.
     fn at(&self, path: &str) -> Vec<&'static str> {
         let parts: Vec<&str> = path.split('/').collect();
-        let mut methods: Vec<&'static str> = self
+        let matching: Vec<(usize, &Vec<&'static str>)> = self
             .0
             .iter()
             .filter(|(segments, _)| {
@@ -61,6 +63,15 @@ impl AllowedMethods {
                         .zip(&parts)
                         .all(|(s, p)| s.starts_with('{') || s == p)
             })
+            .map(|(segments, methods)| {
+                let literal = segments.iter().filter(|s| !s.starts_with('{')).count();
+                (literal, methods)
+            })
+            .collect();
+        let most_specific = matching.iter().map(|(literal, _)| *literal).max();
+        let mut methods: Vec<&'static str> = matching
+            .iter()
+            .filter(|(literal, _)| Some(*literal) == most_specific)
             .flat_map(|(_, methods)| methods.iter().copied())
             .collect();
         methods.sort_unstable();

@@ -124,6 +124,14 @@ async fn paths_queries_and_routes_that_do_not_exist() {
         .unwrap();
     assert_eq!(r.headers()["allow"], "GET, PATCH");
     assert_problem(r, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+    // `/cadres/{id}/archive` shadows `/cadres/{id}/{kind}`: only its own method is allowed.
+    let r = app
+        .request(Method::DELETE, "/cadres/1/archive", Some(&admin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["allow"], "POST");
+    assert_problem(r, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
     assert_problem(
         app.get("/units?active=maybe", &admin).await,
         StatusCode::BAD_REQUEST,
