@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""Bounded mixed-load soak against a real tongxin process on 127.0.0.1.
+
+Starts the given binary on a fresh database (a temporary SQLite file, or the PostgreSQL
+database named by --database-url, which must be empty), seeds demo cadres and one user per
+role, then runs reads, searches, statistics, writes and logins of every role from several
+threads for --seconds. It fails when any answer is a 5xx or a transport error, when an
+acknowledged write cannot be read back afterwards, or when the server's resident memory at
+the end is more than 20 % above its value after the warm-up.
+
+Only the Python standard library is used; all traffic goes to 127.0.0.1.
+"""
+
+import argparse
+import json
+import os
+import random
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+ROLES = ["admin", "ufwd_staff", "org_staff", "leader", "auditor", "department", "representative"]
+MEMORY_GROWTH_LIMIT = 1.20
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Client:
+    def __init__(self, base):
+        self.base = base
+
+    def call(self, method, path, token=None, body=None):
+        """Returns (status, parsed body or None); status 0 means the connection failed."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + "/api/v1" + path, data=data, method=method)
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", "Bearer " + token)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                raw = response.read()
+                return response.status, (json.loads(raw) if raw else None)
+        except urllib.error.HTTPError as error:
+            error.read()
+            return error.code, None
+        except (urllib.error.URLError, OSError):
+            return 0, None
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--binary", default="target/debug/tongxin")
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--warmup", type=int, default=10, help="seconds before the memory baseline")
+    parser.add_argument("--threads", type=int, default=6)
+    parser.add_argument("--cadres", type=int, default=2000)
+    parser.add_argument("--database-url", help="an empty PostgreSQL database (default: fresh SQLite)")
+    args = parser.parse_args()
+
+    data_dir = tempfile.mkdtemp(prefix="tongxin-soak-")
+    port = free_port()
+    env = dict(
+        os.environ,
+        TONGXIN_DATA_DIR=data_dir,
+        TONGXIN_BIND=f"127.0.0.1:{port}",
+        TONGXIN_LOG="warn",
+        # The soak is one address sending far more than a person would: the per-address
+        # budgets are what the slow-client and rate-limit tests cover, not this one.
+        TONGXIN_RATE_LIMIT_PER_MINUTE="0",
+        TONGXIN_LOGIN_RATE_LIMIT_PER_MINUTE="0",
+    )
+    if args.database_url:
+        env["TONGXIN_DATABASE_URL"] = args.database_url
+    else:
+        env.pop("TONGXIN_DATABASE_URL", None)
+
+    def tool(*command, stdin=None):
+        subprocess.run([args.binary, *command], env=env, input=stdin, check=True,
+                       stdout=subprocess.DEVNULL, text=True)
+
+    tool("migrate")
+    tool("seed-demo", "--cadres", str(args.cadres))
+    passwords = {role: "Soak-" + secrets.token_hex(12) for role in ROLES}
+    tool("create-user", "--username", "soak.admin", "--role", "admin", "--password-stdin",
+         stdin=passwords["admin"] + "\n")
+
+    server = subprocess.Popen([args.binary, "serve"], env=env, stdout=subprocess.DEVNULL)
+    client = Client(f"http://127.0.0.1:{port}")
+    try:
+        for _ in range(200):
+            if urllib_status(f"http://127.0.0.1:{port}/health/ready") == 200:
+                break
+            time.sleep(0.1)
+        else:
+            sys.exit("soak: the server did not become ready")
+        return run_load(args, client, server, passwords)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def urllib_status(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status
+    except (urllib.error.URLError, OSError):
+        return 0
+
+
+def run_load(args, client, server, passwords):
+    def login(role):
+        status, body = client.call("POST", "/auth/login", body={
+            "username": f"soak.{role}", "password": passwords[role]})
+        if status != 200:
+            sys.exit(f"soak: login as {role} answered {status}")
+        return body["access_token"]
+
+    admin = login("admin")
+    status, units = client.call("GET", "/units?kind=department&limit=1", admin)
+    if status != 200 or not units["items"]:
+        sys.exit(f"soak: no department unit to attach the department user to ({status})")
+    scope = {"department": {"unit_id": units["items"][0]["id"]},
+             "representative": {"cadre_id": 1}}
+    for role in ROLES[1:]:
+        status, _ = client.call("POST", "/users", admin, {
+            "username": f"soak.{role}", "display_name": f"soak {role}",
+            "password": passwords[role], "roles": [role], **scope.get(role, {})})
+        if status != 201:
+            sys.exit(f"soak: creating the {role} user answered {status}")
+    tokens = {role: login(role) for role in ROLES}
+    lock = threading.Lock()
+    statuses = {}
+    failures = []
+    created_units, created_suggestions = [], []
+    deadline = time.monotonic() + args.seconds
+    searches = ["王", "李", "wang", "zh", "区", "教师"]
+
+    def record(name, status):
+        with lock:
+            statuses.setdefault(name, {}).setdefault(status, 0)
+            statuses[name][status] += 1
+            if status == 0 or status >= 500:
+                failures.append((name, status))
+
+    def one_step(rng):
+        kind = rng.choices(
+            ["list", "search", "get", "stats", "me", "audit", "unit", "suggestion", "login"],
+            weights=[20, 15, 20, 5, 10, 5, 8, 8, 2])[0]
+        if kind == "list":
+            status, _ = client.call("GET", "/cadres?limit=20", tokens["ufwd_staff"])
+        elif kind == "search":
+            q = urllib.parse.quote(rng.choice(searches))
+            status, _ = client.call("GET", f"/cadres?q={q}&limit=20", tokens["org_staff"])
+        elif kind == "get":
+            status, _ = client.call("GET", f"/cadres/{rng.randint(1, args.cadres)}",
+                                    tokens["ufwd_staff"])
+        elif kind == "stats":
+            status, _ = client.call("GET", "/stats/cadres", tokens["leader"])
+        elif kind == "me":
+            status, _ = client.call("GET", "/me", tokens[rng.choice(ROLES)])
+        elif kind == "audit":
+            status, _ = client.call("GET", "/audit/events?limit=20", tokens["auditor"])
+        elif kind == "unit":
+            status, body = client.call("POST", "/units", tokens["admin"], {
+                "name": "压测单位" + secrets.token_hex(4), "kind": "department", "parent_id": 1})
+            if status == 201:
+                with lock:
+                    created_units.append(body["id"])
+        elif kind == "suggestion":
+            status, body = client.call("POST", "/suggestions", tokens["representative"], {
+                "title": "关于改善社区公共服务的建议" + secrets.token_hex(3),
+                "body": "建议在社区增设便民服务点，方便老年居民办理日常事务。",
+                "category": "social_services"})
+            if status == 201:
+                with lock:
+                    created_suggestions.append(body["id"])
+        else:
+            role = rng.choice(ROLES)
+            status, body = client.call("POST", "/auth/login", body={
+                "username": f"soak.{role}", "password": passwords[role]})
+        record(kind, status)
+
+    def worker(seed):
+        rng = random.Random(seed)
+        while time.monotonic() < deadline:
+            one_step(rng)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(args.threads)]
+    for thread in threads:
+        thread.start()
+    time.sleep(min(args.warmup, args.seconds))
+    baseline = rss_kib(server.pid)
+    for thread in threads:
+        thread.join()
+    final = rss_kib(server.pid)
+
+    lost = []
+    for unit_id in created_units:
+        if client.call("GET", f"/units/{unit_id}", tokens["admin"])[0] != 200:
+            lost.append(("unit", unit_id))
+    for suggestion_id in created_suggestions:
+        if client.call("GET", f"/suggestions/{suggestion_id}", tokens["ufwd_staff"])[0] != 200:
+            lost.append(("suggestion", suggestion_id))
+
+    total = sum(sum(by_status.values()) for by_status in statuses.values())
+    print(f"soak: {total} requests in {args.seconds} s ({total / args.seconds:.0f}/s), "
+          f"{len(created_units)} units and {len(created_suggestions)} suggestions written")
+    for name in sorted(statuses):
+        print(f"  {name:<11} " + ", ".join(f"{s}×{n}" for s, n in sorted(statuses[name].items())))
+    print(f"  memory after warm-up {baseline} KiB, at the end {final} KiB "
+          f"(ratio {final / baseline:.2f}, limit {MEMORY_GROWTH_LIMIT:.2f})")
+
+    problems = []
+    if failures:
+        problems.append(f"{len(failures)} answers were 5xx or failed to connect")
+    if lost:
+        problems.append(f"{len(lost)} acknowledged writes are missing: {lost[:5]}")
+    if not created_units or not created_suggestions:
+        problems.append("no writes were acknowledged")
+    unexpected = {name: s for name, by in statuses.items() for s in by if s not in (200, 201)}
+    if unexpected:
+        problems.append(f"unexpected statuses: {unexpected}")
+    if final > baseline * MEMORY_GROWTH_LIMIT:
+        problems.append("memory grew by more than 20 % after the warm-up")
+    for problem in problems:
+        print("soak: FAIL: " + problem)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
