@@ -1,62 +1,24 @@
 #!/usr/bin/env python3
 """Bounded mixed-load soak against a real tongxin process on 127.0.0.1.
 
-Starts the given binary on a fresh database (a temporary SQLite file, or the PostgreSQL
-database named by --database-url, which must be empty), seeds demo cadres and one user per
-role, then runs reads, searches, statistics, writes and logins of every role from several
-threads for --seconds. It fails when any answer is a 5xx or a transport error, when an
-acknowledged write cannot be read back afterwards, or when the server's resident memory at
-the end is more than 20 % above its value after the warm-up.
-
-Only the Python standard library is used; all traffic goes to 127.0.0.1.
+Runs reads, searches, statistics, writes and logins of every role from several threads for
+--seconds against a fresh server with demo data (see demo_server.py). It fails when any answer
+is a 5xx, a transport error or another unexpected status, when an acknowledged write cannot be
+read back afterwards, or when the server's resident memory at the end is more than 20 % above
+its value after the warm-up.
 """
 
 import argparse
-import json
-import os
 import random
 import secrets
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
-ROLES = ["admin", "ufwd_staff", "org_staff", "leader", "auditor", "department", "representative"]
+from demo_server import ROLES, DemoServer
+
 MEMORY_GROWTH_LIMIT = 1.20
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Client:
-    def __init__(self, base):
-        self.base = base
-
-    def call(self, method, path, token=None, body=None):
-        """Returns (status, parsed body or None); status 0 means the connection failed."""
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.base + "/api/v1" + path, data=data, method=method)
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
-        if token:
-            request.add_header("Authorization", "Bearer " + token)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                raw = response.read()
-                return response.status, (json.loads(raw) if raw else None)
-        except urllib.error.HTTPError as error:
-            error.read()
-            return error.code, None
-        except (urllib.error.URLError, OSError):
-            return 0, None
 
 
 def rss_kib(pid):
@@ -76,78 +38,13 @@ def main():
     parser.add_argument("--cadres", type=int, default=2000)
     parser.add_argument("--database-url", help="an empty PostgreSQL database (default: fresh SQLite)")
     args = parser.parse_args()
-
-    data_dir = tempfile.mkdtemp(prefix="tongxin-soak-")
-    port = free_port()
-    env = dict(
-        os.environ,
-        TONGXIN_DATA_DIR=data_dir,
-        TONGXIN_BIND=f"127.0.0.1:{port}",
-        TONGXIN_LOG="warn",
-        # The soak is one address sending far more than a person would: the per-address
-        # budgets are what the slow-client and rate-limit tests cover, not this one.
-        TONGXIN_RATE_LIMIT_PER_MINUTE="0",
-        TONGXIN_LOGIN_RATE_LIMIT_PER_MINUTE="0",
-    )
-    if args.database_url:
-        env["TONGXIN_DATABASE_URL"] = args.database_url
-    else:
-        env.pop("TONGXIN_DATABASE_URL", None)
-
-    def tool(*command, stdin=None):
-        subprocess.run([args.binary, *command], env=env, input=stdin, check=True,
-                       stdout=subprocess.DEVNULL, text=True)
-
-    tool("migrate")
-    tool("seed-demo", "--cadres", str(args.cadres))
-    passwords = {role: "Soak-" + secrets.token_hex(12) for role in ROLES}
-    tool("create-user", "--username", "soak.admin", "--role", "admin", "--password-stdin",
-         stdin=passwords["admin"] + "\n")
-
-    server = subprocess.Popen([args.binary, "serve"], env=env, stdout=subprocess.DEVNULL)
-    client = Client(f"http://127.0.0.1:{port}")
-    try:
-        for _ in range(200):
-            if urllib_status(f"http://127.0.0.1:{port}/health/ready") == 200:
-                break
-            time.sleep(0.1)
-        else:
-            sys.exit("soak: the server did not become ready")
-        return run_load(args, client, server, passwords)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with DemoServer(args.binary, args.database_url, args.cadres) as demo:
+        return run_load(args, demo)
 
 
-def urllib_status(url):
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status
-    except (urllib.error.URLError, OSError):
-        return 0
-
-
-def run_load(args, client, server, passwords):
-    def login(role):
-        status, body = client.call("POST", "/auth/login", body={
-            "username": f"soak.{role}", "password": passwords[role]})
-        if status != 200:
-            sys.exit(f"soak: login as {role} answered {status}")
-        return body["access_token"]
-
-    admin = login("admin")
-    status, units = client.call("GET", "/units?kind=department&limit=1", admin)
-    if status != 200 or not units["items"]:
-        sys.exit(f"soak: no department unit to attach the department user to ({status})")
-    scope = {"department": {"unit_id": units["items"][0]["id"]},
-             "representative": {"cadre_id": 1}}
-    for role in ROLES[1:]:
-        status, _ = client.call("POST", "/users", admin, {
-            "username": f"soak.{role}", "display_name": f"soak {role}",
-            "password": passwords[role], "roles": [role], **scope.get(role, {})})
-        if status != 201:
-            sys.exit(f"soak: creating the {role} user answered {status}")
-    tokens = {role: login(role) for role in ROLES}
+def run_load(args, demo):
+    client, tokens, server = demo.client, demo.tokens, demo.process
+    passwords = demo.passwords
     lock = threading.Lock()
     statuses = {}
     failures = []
@@ -197,7 +94,7 @@ def run_load(args, client, server, passwords):
         else:
             role = rng.choice(ROLES)
             status, body = client.call("POST", "/auth/login", body={
-                "username": f"soak.{role}", "password": passwords[role]})
+                "username": f"ci.{role}", "password": passwords[role]})
         record(kind, status)
 
     def worker(seed):
