@@ -249,7 +249,7 @@ pub async fn create_user(
     ),
     security(("bearer" = []))
 )]
-#[get("/users/{id}")]
+#[get("/users/{id:[0-9]+}")]
 pub async fn get_user(
     _auth: Authorized<can::UsersRead>,
     pool: web::Data<DbPool>,
@@ -274,7 +274,7 @@ pub async fn get_user(
     ),
     security(("bearer" = []))
 )]
-#[patch("/users/{id}")]
+#[patch("/users/{id:[0-9]+}")]
 pub async fn update_user(
     auth: Authorized<can::UsersManage>,
     pool: web::Data<DbPool>,
@@ -305,7 +305,7 @@ pub async fn update_user(
     ),
     security(("bearer" = []))
 )]
-#[post("/users/{id}/reset-password")]
+#[post("/users/{id:[0-9]+}/reset-password")]
 pub async fn reset_password(
     auth: Authorized<can::UsersManage>,
     pool: web::Data<DbPool>,
@@ -383,7 +383,7 @@ pub async fn create_unit(
     ),
     security(("bearer" = []))
 )]
-#[get("/units/{id}")]
+#[get("/units/{id:[0-9]+}")]
 pub async fn get_unit(
     _auth: Authorized<can::UnitsRead>,
     pool: web::Data<DbPool>,
@@ -407,7 +407,7 @@ pub async fn get_unit(
     ),
     security(("bearer" = []))
 )]
-#[patch("/units/{id}")]
+#[patch("/units/{id:[0-9]+}")]
 pub async fn update_unit(
     auth: Authorized<can::UnitsManage>,
     pool: web::Data<DbPool>,

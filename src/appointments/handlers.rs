@@ -56,7 +56,7 @@ pub async fn create_entry(
 
 /// One entry with its moves, time in stage, and approvals.
 #[utoipa::path(tag = "appointments", params(("id" = i64, Path)), responses((status = 200, body = EntryView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-#[get("/talent-pool/{id}")]
+#[get("/talent-pool/{id:[0-9]+}")]
 pub async fn get_entry(
     _auth: Authorized<can::PoolRead>,
     db_pool: web::Data<DbPool>,
@@ -72,7 +72,7 @@ pub async fn get_entry(
 /// Move an entry to the next stage (to `inspected` or `decided`: propose, for joint approval),
 /// or withdraw it with a reason. `appointed` needs an appointment record.
 #[utoipa::path(tag = "appointments", params(("id" = i64, Path)), request_body = StageRequest, responses((status = 200, body = EntryView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-#[post("/talent-pool/{id}/transitions")]
+#[post("/talent-pool/{id:[0-9]+}/transitions")]
 pub async fn transition(
     auth: Authorized<can::PoolManage>,
     db_pool: web::Data<DbPool>,
@@ -92,7 +92,7 @@ pub async fn transition(
 
 /// Approve or reject a proposed move: one approval from each department, not the proposer.
 #[utoipa::path(tag = "appointments", params(("id" = i64, Path)), request_body = ApprovalRequest, responses((status = 200, body = EntryView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-#[post("/talent-pool/{id}/approvals")]
+#[post("/talent-pool/{id:[0-9]+}/approvals")]
 pub async fn approve(
     auth: Authorized<can::PoolApprove>,
     db_pool: web::Data<DbPool>,
@@ -113,7 +113,7 @@ pub async fn approve(
 
 /// A cadre's cultivation records.
 #[utoipa::path(tag = "appointments", params(("id" = i64, Path)), responses((status = 200, body = Vec<CultivationView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-#[get("/cadres/{id}/cultivation")]
+#[get("/cadres/{id:[0-9]+}/cultivation")]
 pub async fn list_cultivation(
     _auth: Authorized<can::PoolRead>,
     db_pool: web::Data<DbPool>,
@@ -127,7 +127,7 @@ pub async fn list_cultivation(
 
 /// Record training, a secondment (挂职) or a practice post.
 #[utoipa::path(tag = "appointments", params(("id" = i64, Path)), request_body = CultivationRequest, responses((status = 201, body = CultivationView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-#[post("/cadres/{id}/cultivation")]
+#[post("/cadres/{id:[0-9]+}/cultivation")]
 pub async fn add_cultivation(
     auth: Authorized<can::CultivationWrite>,
     db_pool: web::Data<DbPool>,
@@ -181,7 +181,7 @@ pub async fn add_recommendation(
 
 /// A cadre's current appointment records (a representative: its own).
 #[utoipa::path(tag = "appointments", params(("id" = i64, Path)), responses((status = 200, body = Vec<AppointmentView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-#[get("/cadres/{id}/appointments")]
+#[get("/cadres/{id:[0-9]+}/appointments")]
 pub async fn list_appointments(
     auth: Authorized<can::AppointmentsView>,
     db_pool: web::Data<DbPool>,
@@ -197,7 +197,7 @@ pub async fn list_appointments(
 
 /// Record an appointment, removal or transfer.
 #[utoipa::path(tag = "appointments", params(("id" = i64, Path)), request_body = AppointmentRequest, responses((status = 201, body = AppointmentView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-#[post("/cadres/{id}/appointments")]
+#[post("/cadres/{id:[0-9]+}/appointments")]
 pub async fn create_appointment(
     auth: Authorized<can::AppointmentsWrite>,
     db_pool: web::Data<DbPool>,
@@ -216,7 +216,7 @@ pub async fn create_appointment(
 
 /// Correct a record: a new record supersedes it, with the reason; both stay visible.
 #[utoipa::path(tag = "appointments", params(("id" = i64, Path)), request_body = CorrectionRequest, responses((status = 201, body = AppointmentView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-#[post("/appointments/{id}/corrections")]
+#[post("/appointments/{id:[0-9]+}/corrections")]
 pub async fn correct_appointment(
     auth: Authorized<can::AppointmentsWrite>,
     db_pool: web::Data<DbPool>,
@@ -236,7 +236,7 @@ pub async fn correct_appointment(
 /// What the system recorded as current at the end of `as_of` (default today), who recorded
 /// each record and when, and every correction.
 #[utoipa::path(tag = "appointments", params(("id" = i64, Path), HistoryQuery), responses((status = 200, body = History), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-#[get("/cadres/{id}/appointments/history")]
+#[get("/cadres/{id:[0-9]+}/appointments/history")]
 pub async fn history(
     auth: Authorized<can::AppointmentsView>,
     db_pool: web::Data<DbPool>,
@@ -317,7 +317,7 @@ pub async fn create_cycle(
 
 /// Close a cycle: its ratings and results become visible to the readers.
 #[utoipa::path(tag = "appointments", params(("id" = i64, Path)), responses((status = 200, body = CycleView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-#[post("/evaluation-cycles/{id}/close")]
+#[post("/evaluation-cycles/{id:[0-9]+}/close")]
 pub async fn close_cycle(
     auth: Authorized<can::EvaluationsManage>,
     db_pool: web::Data<DbPool>,
@@ -336,7 +336,7 @@ pub async fn close_cycle(
 
 /// The ratings one may see: one's own while the cycle is open; all, with the results, after.
 #[utoipa::path(tag = "appointments", params(("id" = i64, Path)), responses((status = 200, body = CycleRatings), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-#[get("/evaluation-cycles/{id}/ratings")]
+#[get("/evaluation-cycles/{id:[0-9]+}/ratings")]
 pub async fn list_ratings(
     auth: Authorized<can::EvaluationsView>,
     db_pool: web::Data<DbPool>,
@@ -358,7 +358,7 @@ pub async fn list_ratings(
 /// Rate a cadre on every criterion of an open cycle (UFWD, Organization Department, or a user
 /// of the cadre's own unit).
 #[utoipa::path(tag = "appointments", params(("id" = i64, Path)), request_body = RatingRequest, responses((status = 201, body = RatingView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-#[post("/evaluation-cycles/{id}/ratings")]
+#[post("/evaluation-cycles/{id:[0-9]+}/ratings")]
 pub async fn rate(
     auth: Authorized<can::EvaluationsRate>,
     db_pool: web::Data<DbPool>,
@@ -420,7 +420,7 @@ pub async fn appointment_stats(
 
 /// Everything about one person, each part where the caller's role may see it.
 #[utoipa::path(tag = "appointments", params(("id" = i64, Path)), responses((status = 200, body = Overview), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-#[get("/cadres/{id}/overview")]
+#[get("/cadres/{id:[0-9]+}/overview")]
 pub async fn cadre_overview(
     auth: Authorized<can::CadreView>,
     db_pool: web::Data<DbPool>,

@@ -114,7 +114,7 @@ pub async fn create_cadre(
     ),
     security(("bearer" = []))
 )]
-#[get("/cadres/{id}")]
+#[get("/cadres/{id:[0-9]+}")]
 pub async fn get_cadre(
     auth: Authorized<can::CadreView>,
     pool: web::Data<DbPool>,
@@ -138,7 +138,7 @@ pub async fn get_cadre(
     ),
     security(("bearer" = []))
 )]
-#[patch("/cadres/{id}")]
+#[patch("/cadres/{id:[0-9]+}")]
 pub async fn update_cadre(
     auth: Authorized<can::CadresWrite>,
     pool: web::Data<DbPool>,
@@ -169,7 +169,7 @@ pub async fn update_cadre(
     ),
     security(("bearer" = []))
 )]
-#[post("/cadres/{id}/archive")]
+#[post("/cadres/{id:[0-9]+}/archive")]
 pub async fn archive_cadre(
     auth: Authorized<can::CadresWrite>,
     pool: web::Data<DbPool>,
@@ -197,7 +197,7 @@ pub async fn archive_cadre(
     ),
     security(("bearer" = []))
 )]
-#[post("/cadres/{id}/restore")]
+#[post("/cadres/{id:[0-9]+}/restore")]
 pub async fn restore_cadre(
     auth: Authorized<can::CadresWrite>,
     pool: web::Data<DbPool>,
@@ -225,7 +225,7 @@ pub async fn restore_cadre(
     ),
     security(("bearer" = []))
 )]
-#[post("/cadres/{id}/reveal")]
+#[post("/cadres/{id:[0-9]+}/reveal")]
 pub async fn reveal_cadre(
     auth: Authorized<can::CadresReveal>,
     pool: web::Data<DbPool>,
@@ -272,6 +272,10 @@ pub async fn lookup_cadre(
 }
 
 /// A cadre's history records of one kind, oldest first.
+///
+/// The `{kind}` segment of these four routes is limited to `RecordKind`'s names so that
+/// `/cadres/{id}/appointments/history` and the like never fall into them (a wrong method there
+/// is a 405, not a 404 for an unknown kind).
 #[utoipa::path(
     tag = "cadres",
     params(("id" = i64, Path), ("kind" = RecordKind, Path)),
@@ -281,7 +285,7 @@ pub async fn lookup_cadre(
     ),
     security(("bearer" = []))
 )]
-#[get("/cadres/{id}/{kind}")]
+#[get("/cadres/{id:[0-9]+}/{kind:positions|education|family|rewards|memberships}")]
 pub async fn list_records(
     auth: Authorized<can::CadreView>,
     pool: web::Data<DbPool>,
@@ -305,7 +309,7 @@ pub async fn list_records(
     ),
     security(("bearer" = []))
 )]
-#[post("/cadres/{id}/{kind}")]
+#[post("/cadres/{id:[0-9]+}/{kind:positions|education|family|rewards|memberships}")]
 pub async fn add_record(
     auth: Authorized<can::CadresWrite>,
     pool: web::Data<DbPool>,
@@ -340,7 +344,9 @@ pub async fn add_record(
     ),
     security(("bearer" = []))
 )]
-#[patch("/cadres/{id}/{kind}/{record_id}")]
+#[patch(
+    "/cadres/{id:[0-9]+}/{kind:positions|education|family|rewards|memberships}/{record_id:[0-9]+}"
+)]
 pub async fn update_record(
     auth: Authorized<can::CadresWrite>,
     pool: web::Data<DbPool>,
@@ -369,7 +375,9 @@ pub async fn update_record(
     ),
     security(("bearer" = []))
 )]
-#[delete("/cadres/{id}/{kind}/{record_id}")]
+#[delete(
+    "/cadres/{id:[0-9]+}/{kind:positions|education|family|rewards|memberships}/{record_id:[0-9]+}"
+)]
 pub async fn delete_record(
     auth: Authorized<can::CadresWrite>,
     pool: web::Data<DbPool>,
@@ -488,7 +496,7 @@ pub async fn list_corrections(
     ),
     security(("bearer" = []))
 )]
-#[post("/profile-corrections/{id}/decision")]
+#[post("/profile-corrections/{id:[0-9]+}/decision")]
 pub async fn decide_correction(
     auth: Authorized<can::CorrectionsReview>,
     pool: web::Data<DbPool>,

@@ -56,7 +56,7 @@ pub async fn create_term(
 
 /// The pairings of a term (a leader sees its own).
 #[utoipa::path(tag = "contacts", params(("id" = i64, Path), PairingQuery), responses((status = 200, body = Vec<PairingView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-#[get("/terms/{id}/pairings")]
+#[get("/terms/{id:[0-9]+}/pairings")]
 pub async fn list_pairings(
     auth: Authorized<can::ContactsRead>,
     pool: web::Data<DbPool>,
@@ -80,7 +80,7 @@ pub async fn list_pairings(
 
 /// Pair a leader with an active cadre for the term.
 #[utoipa::path(tag = "contacts", params(("id" = i64, Path)), request_body = CreatePairingRequest, responses((status = 201, body = PairingView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-#[post("/terms/{id}/pairings")]
+#[post("/terms/{id:[0-9]+}/pairings")]
 pub async fn create_pairing(
     auth: Authorized<can::ContactsManage>,
     pool: web::Data<DbPool>,
@@ -99,7 +99,7 @@ pub async fn create_pairing(
 
 /// A leader leaves the committee: all its open pairings in the term end.
 #[utoipa::path(tag = "contacts", params(("id" = i64, Path)), request_body = LeaderDepartureRequest, responses((status = 200, body = Vec<PairingView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-#[post("/terms/{id}/leader-departures")]
+#[post("/terms/{id:[0-9]+}/leader-departures")]
 pub async fn leader_departs(
     auth: Authorized<can::ContactsManage>,
     pool: web::Data<DbPool>,
@@ -119,7 +119,7 @@ pub async fn leader_departs(
 
 /// End one pairing, with a reason.
 #[utoipa::path(tag = "contacts", params(("id" = i64, Path)), request_body = EndPairingRequest, responses((status = 200, body = PairingView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-#[post("/pairings/{id}/end")]
+#[post("/pairings/{id:[0-9]+}/end")]
 pub async fn end_pairing(
     auth: Authorized<can::ContactsManage>,
     pool: web::Data<DbPool>,
@@ -171,7 +171,7 @@ pub async fn create_campaign(
 
 /// The talks of a pairing, newest first (a leader: only its own pairings).
 #[utoipa::path(tag = "contacts", params(("id" = i64, Path)), responses((status = 200, body = Vec<TalkView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-#[get("/pairings/{id}/talks")]
+#[get("/pairings/{id:[0-9]+}/talks")]
 pub async fn list_talks(
     auth: Authorized<can::ContactsRead>,
     pool: web::Data<DbPool>,
@@ -189,7 +189,7 @@ pub async fn list_talks(
 
 /// Record a talk held under one's own pairing (and any other pairings it covered).
 #[utoipa::path(tag = "contacts", params(("id" = i64, Path)), request_body = CreateTalkRequest, responses((status = 201, body = TalkView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-#[post("/pairings/{id}/talks")]
+#[post("/pairings/{id:[0-9]+}/talks")]
 pub async fn create_talk(
     auth: Authorized<can::TalksWrite>,
     pool: web::Data<DbPool>,
@@ -213,7 +213,7 @@ pub async fn create_talk(
 
 /// One talk; its private notes only for its author.
 #[utoipa::path(tag = "contacts", params(("id" = i64, Path)), responses((status = 200, body = TalkView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-#[get("/talks/{id}")]
+#[get("/talks/{id:[0-9]+}")]
 pub async fn get_talk(
     auth: Authorized<can::ContactsRead>,
     pool: web::Data<DbPool>,
@@ -231,7 +231,7 @@ pub async fn get_talk(
 /// Correct one's talk record within 7 days of recording it (`If-Match` required); after that,
 /// `409 correction_window_closed`: add a note instead.
 #[utoipa::path(tag = "contacts", params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag read")), request_body = UpdateTalkRequest, responses((status = 200, body = TalkView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-#[patch("/talks/{id}")]
+#[patch("/talks/{id:[0-9]+}")]
 pub async fn update_talk(
     auth: Authorized<can::TalksWrite>,
     pool: web::Data<DbPool>,
@@ -257,7 +257,7 @@ pub async fn update_talk(
 
 /// Add a note to one's talk record (the way to amend it after 7 days).
 #[utoipa::path(tag = "contacts", params(("id" = i64, Path)), request_body = NoteRequest, responses((status = 201, body = TalkView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-#[post("/talks/{id}/notes")]
+#[post("/talks/{id:[0-9]+}/notes")]
 pub async fn add_note(
     auth: Authorized<can::TalksWrite>,
     pool: web::Data<DbPool>,
@@ -281,7 +281,7 @@ pub async fn add_note(
 
 /// The follow-up items of a talk.
 #[utoipa::path(tag = "contacts", params(("id" = i64, Path)), responses((status = 200, body = Vec<FollowUpView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-#[get("/talks/{id}/follow-ups")]
+#[get("/talks/{id:[0-9]+}/follow-ups")]
 pub async fn list_follow_ups(
     auth: Authorized<can::ContactsRead>,
     pool: web::Data<DbPool>,
@@ -299,7 +299,7 @@ pub async fn list_follow_ups(
 
 /// Add a follow-up item to one's talk.
 #[utoipa::path(tag = "contacts", params(("id" = i64, Path)), request_body = FollowUpRequest, responses((status = 201, body = FollowUpView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-#[post("/talks/{id}/follow-ups")]
+#[post("/talks/{id:[0-9]+}/follow-ups")]
 pub async fn add_follow_up(
     auth: Authorized<can::TalksWrite>,
     pool: web::Data<DbPool>,
@@ -323,7 +323,7 @@ pub async fn add_follow_up(
 
 /// Mark a follow-up done with its outcome, or move its due date.
 #[utoipa::path(tag = "contacts", params(("id" = i64, Path)), request_body = UpdateFollowUpRequest, responses((status = 200, body = FollowUpView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-#[patch("/follow-ups/{id}")]
+#[patch("/follow-ups/{id:[0-9]+}")]
 pub async fn update_follow_up(
     auth: Authorized<can::TalksWrite>,
     pool: web::Data<DbPool>,

@@ -89,7 +89,7 @@ pub async fn participation(
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)),
     responses((status = 200, body = MeetingView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-#[get("/meetings/{id}")]
+#[get("/meetings/{id:[0-9]+}")]
 pub async fn get_meeting(
     _auth: Authorized<can::MeetingsRead>,
     pool: web::Data<DbPool>,
@@ -104,7 +104,7 @@ pub async fn get_meeting(
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag read")), request_body = UpdateMeetingRequest,
     responses((status = 200, body = MeetingView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-#[patch("/meetings/{id}")]
+#[patch("/meetings/{id:[0-9]+}")]
 pub async fn update_meeting(
     auth: Authorized<can::MeetingsManage>,
     pool: web::Data<DbPool>,
@@ -129,7 +129,7 @@ pub async fn update_meeting(
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)), request_body = TransitionRequest,
     responses((status = 200, body = MeetingView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-#[post("/meetings/{id}/transitions")]
+#[post("/meetings/{id:[0-9]+}/transitions")]
 pub async fn transition(
     auth: Authorized<can::MeetingsManage>,
     pool: web::Data<DbPool>,
@@ -151,7 +151,7 @@ pub async fn transition(
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)), request_body = ExemptionRequest,
     responses((status = 200, body = MeetingView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-#[post("/meetings/{id}/exemption")]
+#[post("/meetings/{id:[0-9]+}/exemption")]
 pub async fn exempt(
     auth: Authorized<can::MeetingsManage>,
     pool: web::Data<DbPool>,
@@ -173,7 +173,7 @@ pub async fn exempt(
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)),
     responses((status = 200, body = Vec<AgendaItemView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-#[get("/meetings/{id}/agenda-items")]
+#[get("/meetings/{id:[0-9]+}/agenda-items")]
 pub async fn list_items(
     _auth: Authorized<can::MeetingsRead>,
     pool: web::Data<DbPool>,
@@ -189,7 +189,7 @@ pub async fn list_items(
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)), request_body = AgendaItemRequest,
     responses((status = 201, body = AgendaItemView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-#[post("/meetings/{id}/agenda-items")]
+#[post("/meetings/{id:[0-9]+}/agenda-items")]
 pub async fn add_item(
     auth: Authorized<can::MeetingsManage>,
     pool: web::Data<DbPool>,
@@ -210,7 +210,7 @@ pub async fn add_item(
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)), request_body = UpdateAgendaItemRequest,
     responses((status = 200, body = AgendaItemView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-#[patch("/agenda-items/{id}")]
+#[patch("/agenda-items/{id:[0-9]+}")]
 pub async fn update_item(
     auth: Authorized<can::MeetingsManage>,
     pool: web::Data<DbPool>,
@@ -232,7 +232,7 @@ pub async fn update_item(
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path), CandidateQuery),
     responses((status = 200, body = Vec<ItemCandidates>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-#[get("/meetings/{id}/candidates")]
+#[get("/meetings/{id:[0-9]+}/candidates")]
 pub async fn candidates(
     _auth: Authorized<can::MeetingsRead>,
     pool: web::Data<DbPool>,
@@ -250,7 +250,7 @@ pub async fn candidates(
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)),
     responses((status = 200, body = Vec<InvitationView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-#[get("/meetings/{id}/invitations")]
+#[get("/meetings/{id:[0-9]+}/invitations")]
 pub async fn list_invitations(
     _auth: Authorized<can::MeetingsRead>,
     pool: web::Data<DbPool>,
@@ -266,7 +266,7 @@ pub async fn list_invitations(
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)), request_body = InviteRequest,
     responses((status = 201, body = InvitationView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-#[post("/meetings/{id}/invitations")]
+#[post("/meetings/{id:[0-9]+}/invitations")]
 pub async fn invite(
     auth: Authorized<can::MeetingsManage>,
     pool: web::Data<DbPool>,
@@ -284,7 +284,7 @@ pub async fn invite(
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)), request_body = AttendanceRequest,
     responses((status = 200, body = InvitationView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-#[patch("/invitations/{id}")]
+#[patch("/invitations/{id:[0-9]+}")]
 pub async fn record_attendance(
     auth: Authorized<can::MeetingsManage>,
     pool: web::Data<DbPool>,
@@ -326,7 +326,7 @@ pub async fn my_invitations(
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)), request_body = ResponseRequest,
     responses((status = 200, body = InvitationView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-#[post("/invitations/{id}/response")]
+#[post("/invitations/{id:[0-9]+}/response")]
 pub async fn respond(
     auth: Authorized<can::OwnParticipation>,
     pool: web::Data<DbPool>,
@@ -349,7 +349,7 @@ pub async fn respond(
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)),
     responses((status = 200, body = Vec<OpinionView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-#[get("/agenda-items/{id}/opinions")]
+#[get("/agenda-items/{id:[0-9]+}/opinions")]
 pub async fn list_opinions(
     _auth: Authorized<can::MeetingsRead>,
     pool: web::Data<DbPool>,
@@ -366,7 +366,7 @@ pub async fn list_opinions(
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)), request_body = OpinionRequest,
     responses((status = 201, body = OpinionView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-#[post("/agenda-items/{id}/opinions")]
+#[post("/agenda-items/{id:[0-9]+}/opinions")]
 pub async fn record_opinion(
     auth: Authorized<can::OpinionsRecord>,
     pool: web::Data<DbPool>,
@@ -400,7 +400,7 @@ pub async fn record_opinion(
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)), request_body = AdoptionRequest,
     responses((status = 200, body = OpinionView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-#[post("/opinions/{id}/adoption")]
+#[post("/opinions/{id:[0-9]+}/adoption")]
 pub async fn record_adoption(
     auth: Authorized<can::MeetingsManage>,
     pool: web::Data<DbPool>,

@@ -30,7 +30,7 @@ pub async fn my_notifications(
 #[utoipa::path(tag = "notifications", params(("id" = i64, Path)),
     responses((status = 200, body = NotificationView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-#[post("/notifications/{id}/read")]
+#[post("/notifications/{id:[0-9]+}/read")]
 pub async fn mark_read(
     auth: AuthUser,
     pool: web::Data<DbPool>,

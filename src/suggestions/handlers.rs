@@ -150,7 +150,7 @@ pub async fn due_soon(
 #[utoipa::path(tag = "suggestions", params(("id" = i64, Path)),
     responses((status = 200, body = SuggestionView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-#[get("/suggestions/{id}")]
+#[get("/suggestions/{id:[0-9]+}")]
 pub async fn get_one(
     auth: Authorized<can::SuggestionsRead>,
     pool: web::Data<DbPool>,
@@ -221,7 +221,7 @@ suggestion_action!(
 #[utoipa::path(tag = "suggestions", params(("id" = i64, Path)),
     responses((status = 200, body = SuggestionView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-#[post("/suggestions/{id}/cosign")]
+#[post("/suggestions/{id:[0-9]+}/cosign")]
 pub async fn cosign(
     auth: Authorized<can::SuggestionsSubmit>,
     pool: web::Data<DbPool>,
@@ -298,7 +298,7 @@ assignment_action!(
 #[utoipa::path(tag = "suggestions", params(("id" = i64, Path)),
     responses((status = 200, body = AssignmentView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-#[post("/assignments/{id}/acknowledge")]
+#[post("/assignments/{id:[0-9]+}/acknowledge")]
 pub async fn acknowledge(
     auth: Authorized<can::AssignmentsHandle>,
     pool: web::Data<DbPool>,
@@ -320,7 +320,7 @@ pub async fn acknowledge(
 #[utoipa::path(tag = "suggestions", params(("id" = i64, Path)), request_body = RequestDecision,
     responses((status = 200, body = AssignmentRequestView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-#[post("/extension-requests/{id}/decision")]
+#[post("/extension-requests/{id:[0-9]+}/decision")]
 pub async fn decide_request(
     auth: Authorized<can::SuggestionsManage>,
     pool: web::Data<DbPool>,

@@ -81,7 +81,7 @@ impl AllowedMethods {
 }
 
 /// The answer for a request no route serves: 405 with `Allow` when the path exists for other
-/// methods, else 404.
+/// methods only, else 404.
 pub async fn no_such_route(
     req: actix_web::HttpRequest,
 ) -> Result<actix_web::HttpResponse, crate::error::ApiError> {
@@ -90,7 +90,9 @@ pub async fn no_such_route(
         .app_data::<actix_web::web::Data<AllowedMethods>>()
         .map(|routes| routes.at(req.path()))
         .unwrap_or_default();
-    if allowed.is_empty() {
+    // A documented method that still reached here failed a segment constraint
+    // (`/cadres/1/hobbies`): the path does not exist.
+    if allowed.is_empty() || allowed.contains(&req.method().as_str()) {
         return Err(crate::error::ApiError::NoSuchRoute);
     }
     let mut response = crate::error::ApiError::MethodNotAllowed.error_response();

@@ -717,6 +717,36 @@ async fn archived_cadres_leave_the_lists_and_can_return() {
 }
 
 #[actix_web::test]
+async fn only_the_five_history_kinds_are_record_routes() {
+    let f = CadreFixture::new().await;
+    let id = f.create(profile("罗维", "19800315", 11)).await["id"]
+        .as_i64()
+        .unwrap();
+    for kind in ["positions", "education", "family", "rewards", "memberships"] {
+        let list = f.app.get(&format!("/cadres/{id}/{kind}"), &f.ufwd).await;
+        assert_eq!(list.status(), StatusCode::OK, "{kind}");
+    }
+    assert_problem(
+        f.app.get(&format!("/cadres/{id}/hobbies"), &f.ufwd).await,
+        StatusCode::NOT_FOUND,
+        "no_such_route",
+    )
+    .await;
+    // The appointment history is not a record kind: changing it is a method it does not allow.
+    let patch = f
+        .app
+        .patch(
+            &format!("/cadres/{id}/appointments/history"),
+            &f.ufwd,
+            None,
+            json!({}),
+        )
+        .await;
+    assert_eq!(patch.headers()["allow"], "GET");
+    assert_problem(patch, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+}
+
+#[actix_web::test]
 async fn history_records_are_added_corrected_and_removed_with_audit() {
     let f = CadreFixture::new().await;
     let created = f.create(profile("罗维", "19800315", 11)).await;

@@ -99,12 +99,21 @@ async fn malformed_bodies_get_clear_4xx_answers() {
 async fn paths_queries_and_routes_that_do_not_exist() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
+    // Ids are numbers: any other segment is a path that does not exist.
     assert_problem(
         app.get("/users/abc", &admin).await,
         StatusCode::NOT_FOUND,
-        "not_found",
+        "no_such_route",
     )
     .await;
+    // `/cadres/lookup` is POST only; it is not `/cadres/{id}` with the id "lookup".
+    let r = app
+        .request(Method::PATCH, "/cadres/lookup", Some(&admin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["allow"], "POST");
+    assert_problem(r, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
     assert_problem(
         app.get("/users/999999", &admin).await,
         StatusCode::NOT_FOUND,
