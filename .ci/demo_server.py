@@ -11,6 +11,7 @@ Only the Python standard library is used; all traffic goes to 127.0.0.1.
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -102,6 +103,7 @@ class DemoServer:
         if self.process:
             self.process.terminate()
             self.process.wait(timeout=30)
+        shutil.rmtree(self.env["TONGXIN_DATA_DIR"], ignore_errors=True)
 
     def login(self, role):
         status, body = self.client.call("POST", "/auth/login", body={
