@@ -11,6 +11,7 @@ is proved route by route in the Rust test `access::every_route_and_role_follows_
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -37,13 +38,19 @@ def main():
     parser.add_argument("--max-examples", type=int, default=5)
     args = parser.parse_args()
 
+    # Absolute, because schemathesis runs in the server's temporary directory.
+    schemathesis = shutil.which(args.schemathesis)
+    if not schemathesis:
+        sys.exit(f"fuzz: {args.schemathesis} is not an executable")
+    schemathesis = os.path.abspath(schemathesis)
+
     failed = []
     with DemoServer(args.binary, args.database_url, cadres=200) as demo:
         schema = demo.base + "/api-docs/openapi.json"
         for role in [None, *ROLES]:
             started = time.monotonic()
             command = [
-                args.schemathesis, "--config-file", CONFIG, "--no-color", "run", schema,
+                schemathesis, "--config-file", CONFIG, "--no-color", "run", schema,
                 "--url", demo.base,
                 "--checks", CHECKS + (",ignored_auth" if role is None else ""),
                 "--max-examples", str(args.max_examples),
