@@ -38,6 +38,29 @@ pub fn initials_of(text: &str) -> String {
         .collect()
 }
 
+/// Placed after every character of the stored search text and of queries. Both engines index
+/// search text by trigrams (pg_trgm on PostgreSQL, FTS5's trigram tokenizer on SQLite), which
+/// cannot serve a two-character query, and most Chinese names are two or three characters; marked,
+/// a two-character query is four characters long and the index serves it. Substring matches are
+/// the same as on unmarked text because the mark is first removed from the text itself. A letter,
+/// because pg_trgm indexes only letters and digits, and one that names and units do not use.
+pub const SEARCH_MARK: char = 'ǂ';
+
+/// The stored and queried form of folded search text: whitespace becomes one space, and every
+/// other character is followed by `SEARCH_MARK`.
+pub fn mark_for_search(folded: &str) -> String {
+    let mut marked = String::with_capacity(folded.len() * 2);
+    for c in folded.chars().filter(|c| *c != SEARCH_MARK) {
+        if c.is_whitespace() {
+            marked.push(' ');
+        } else {
+            marked.push(c);
+            marked.push(SEARCH_MARK);
+        }
+    }
+    marked
+}
+
 /// Escapes `%`, `_` and `\` so that user text is matched literally by `LIKE ... ESCAPE '\'`.
 pub fn like_contains(text: &str) -> String {
     let escaped = text
@@ -64,6 +87,23 @@ mod tests {
     fn names_are_stored_in_nfc() {
         // "é" as e + combining acute becomes one code point.
         assert_eq!(normalise(" e\u{301} "), "\u{e9}");
+    }
+
+    #[test]
+    fn marking_keeps_substring_matches_exact() {
+        assert_eq!(mark_for_search("王芳 wf"), "王ǂ芳ǂ wǂfǂ");
+        let text = mark_for_search("区财政局 wangfang ǂx");
+        let cases = [
+            ("财政", true),
+            ("ang", true),
+            ("局 w", true),
+            ("g x", true),
+            ("g w", false),
+            ("政区", false),
+        ];
+        for (query, found) in cases {
+            assert_eq!(text.contains(&mark_for_search(query)), found, "{query}");
+        }
     }
 
     #[test]

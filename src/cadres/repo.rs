@@ -9,7 +9,8 @@ use super::dto::CadreFilter;
 use super::model::CadreRow;
 use super::vocab::Category;
 use crate::db::schema::{cadre_tags, cadres};
-use crate::db::DbConn;
+use crate::db::{DbConn, Engine};
+use crate::text::{fold, like_contains, mark_for_search};
 
 /// The backend type of `DbConn`, for boxed queries.
 pub type Db = <DbConn as Connection>::Backend;
@@ -99,11 +100,10 @@ pub fn years_before(date: NaiveDate, years: i32) -> NaiveDate {
 /// query as a subquery across engines: the list boxes `cadres`, the statistics box their grouped
 /// selects, and both get the same conditions from here.
 macro_rules! filter_cadres {
-    ($query:expr, $filter:expr, $today:expr) => {{
+    ($query:expr, $filter:expr, $today:expr, $engine:expr) => {{
         use $crate::cadres::dto::StatusFilter;
         use $crate::cadres::repo::{years_before, CATEGORY, EXPERTISE, SECTOR};
         use $crate::db::schema::{cadre_tags, cadres};
-        use $crate::text::{fold, like_contains};
         let filter: &$crate::cadres::dto::CadreFilter = $filter;
         let mut query = $query;
         match filter.status.unwrap_or(StatusFilter::Active) {
@@ -112,21 +112,23 @@ macro_rules! filter_cadres {
             StatusFilter::All => {}
         }
         if let Some(q) = &filter.q {
-            // Pinyin in the search text has no spaces: `luo wei` must find `luowei` too.
-            let folded = fold(q.trim());
-            let compact: String = folded.chars().filter(|c| !c.is_whitespace()).collect();
-            let matches = cadres::search_text
-                .like(like_contains(&compact))
-                .escape('\\');
-            query = if compact == folded {
-                query.filter(matches)
+            let search = $crate::cadres::repo::Search::of(q);
+            if let Some(fts_query) = search.fts_query($engine) {
+                use diesel::sql_types::{Bool, Text};
+                use $crate::db::schema::cadre_search;
+                let matching = cadre_search::table
+                    .filter(
+                        diesel::dsl::sql::<Bool>("cadre_search MATCH ").bind::<Text, _>(fts_query),
+                    )
+                    .select(cadre_search::rowid);
+                query = query.filter(cadres::id.eq_any(matching));
             } else {
-                query.filter(
-                    matches.or(cadres::search_text
-                        .like(like_contains(&folded))
-                        .escape('\\')),
-                )
-            };
+                let like = |pattern: String| cadres::search_text.like(pattern).escape('\\');
+                query = match search.like_patterns() {
+                    (compact, None) => query.filter(like(compact)),
+                    (compact, Some(spaced)) => query.filter(like(compact).or(like(spaced))),
+                };
+            }
         }
         if let Some(party) = filter.party {
             query = query.filter(cadres::party.eq(party.as_str()));
@@ -180,6 +182,54 @@ macro_rules! filter_cadres {
 pub(crate) use filter_cadres;
 
 /// Cadres matching a filter, as a boxed query the caller selects, orders and pages.
-pub fn filtered<'a>(filter: &CadreFilter, today: NaiveDate) -> cadres::BoxedQuery<'a, Db> {
-    filter_cadres!(cadres::table.into_boxed(), filter, today)
+pub fn filtered<'a>(
+    filter: &CadreFilter,
+    today: NaiveDate,
+    engine: Engine,
+) -> cadres::BoxedQuery<'a, Db> {
+    filter_cadres!(cadres::table.into_boxed(), filter, today, engine)
+}
+
+/// A text search: a substring of the stored search text, in its marked form (see
+/// `text::SEARCH_MARK`). Pinyin in the search text has no spaces, so `luo wei` must find `luowei`
+/// too: a query with spaces is also tried without them. On PostgreSQL the trigram index on
+/// `search_text` serves `LIKE`; on SQLite the FTS5 trigram table `cadre_search` serves a phrase
+/// match (it cannot use `LIKE ... ESCAPE` or two `LIKE`s). A query of one character is too short
+/// for trigrams and is a `LIKE` on `cadres` on both engines: such a query matches many cadres,
+/// and an ordered page stops early.
+pub struct Search {
+    compact: String,
+    spaced: Option<String>,
+}
+
+impl Search {
+    pub fn of(q: &str) -> Search {
+        let folded = fold(q.trim());
+        let compact: String = folded.chars().filter(|c| !c.is_whitespace()).collect();
+        let spaced = (compact != folded).then(|| mark_for_search(&folded));
+        Search {
+            compact: mark_for_search(&compact),
+            spaced,
+        }
+    }
+
+    /// The FTS5 query (quoted phrases joined by `OR`) when the index can serve this search.
+    pub fn fts_query(&self, engine: Engine) -> Option<String> {
+        let forms = || std::iter::once(&self.compact).chain(self.spaced.as_ref());
+        let indexable = forms().all(|form| form.chars().count() >= 3);
+        (engine == Engine::Sqlite && indexable).then(|| {
+            forms()
+                .map(|form| format!("\"{}\"", form.replace('"', "\"\"")))
+                .collect::<Vec<_>>()
+                .join(" OR ")
+        })
+    }
+
+    /// `LIKE` patterns (escape character `\`) for the search without spaces and with them.
+    pub fn like_patterns(&self) -> (String, Option<String>) {
+        (
+            like_contains(&self.compact),
+            self.spaced.as_deref().map(like_contains),
+        )
+    }
 }

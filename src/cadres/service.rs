@@ -22,7 +22,7 @@ use crate::crypto::DataKey;
 use crate::db::schema::cadres;
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
-use crate::text::{fold, initials_of, pinyin_of};
+use crate::text::{fold, initials_of, mark_for_search, pinyin_of};
 use crate::web::Page;
 
 pub fn today() -> NaiveDate {
@@ -133,7 +133,7 @@ fn columns(conn: &mut DbConn, key: &DataKey, profile: &Profile) -> Result<CadreC
         degree: profile.degree.map(|d| d.as_str().into()),
         professional_title: profile.professional_title.clone(),
         notes: profile.notes.clone(),
-        search_text: search_text.join(" "),
+        search_text: mark_for_search(&search_text.join(" ")),
         sort_key: pinyin_of(&profile.name),
     })
 }
@@ -452,7 +452,7 @@ pub fn list(
     let today = today();
     let bad_cursor =
         || ApiError::bad_request("invalid_cursor", "the cursor does not fit this order");
-    let mut query = repo::filtered(filter, today)
+    let mut query = repo::filtered(filter, today, conn.engine())
         .select(CadreRow::as_select())
         .limit(limit + 1);
     query = match sort {

@@ -64,6 +64,7 @@ pub fn compute(
     today: NaiveDate,
 ) -> Result<CadreStats, ApiError> {
     let at = filter.age_at.unwrap_or(today);
+    let engine = conn.engine();
 
     // One pass over the filtered pool for every single-valued dimension; the groups (a few
     // thousand at most) are then summed per dimension here.
@@ -97,7 +98,8 @@ pub fn compute(
             ))
             .into_boxed(),
         filter,
-        today
+        today,
+        engine
     )
     .load(conn)?;
     let mut parties: BTreeMap<String, i64> = BTreeMap::new();
@@ -205,7 +207,8 @@ pub fn compute(
             .select((cadre_tags::tag, count_star()))
             .into_boxed(),
         filter,
-        today
+        today,
+        engine
     )
     .load::<(String, i64)>(conn)?
     .into_iter()
@@ -228,7 +231,8 @@ pub fn compute(
             .select((cadres::birth_date, count_star()))
             .into_boxed(),
         filter,
-        today
+        today,
+        engine
     )
     .load::<(NaiveDate, i64)>(conn)?;
     const BANDS: [(&str, &str, Option<i32>, Option<i32>); 4] = [

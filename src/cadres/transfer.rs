@@ -760,7 +760,7 @@ pub fn export(
     let columns = export_columns(params.fields.as_deref())?;
     let format = params.format.unwrap_or_default();
     let today = service::today();
-    let rows: Vec<super::model::CadreRow> = repo::filtered(filter, today)
+    let rows: Vec<super::model::CadreRow> = repo::filtered(filter, today, conn.engine())
         .select(super::model::CadreRow::as_select())
         .order((cadres::sort_key.asc(), cadres::id.asc()))
         .limit(i64::try_from(MAX_EXPORT_ROWS).unwrap_or(i64::MAX) + 1)

@@ -98,6 +98,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// SQLite only: the FTS5 trigram index over `cadres.search_text` (`rowid` is the cadre's id),
+    /// kept in step by triggers. PostgreSQL indexes the column itself with pg_trgm.
+    cadre_search (rowid) {
+        rowid -> BigInt,
+        search_text -> Text,
+    }
+}
+
+diesel::table! {
     cadres (id) {
         id -> BigInt,
         name -> Text,
@@ -657,6 +666,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     audit_chain,
     cadres,
+    cadre_search,
     cadre_tags,
     cadre_records,
     profile_corrections,

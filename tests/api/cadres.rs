@@ -484,6 +484,63 @@ async fn each_role_sees_what_it_may_and_a_representative_only_itself() {
     .await;
 }
 
+/// The search index (pg_trgm on PostgreSQL, FTS5 on SQLite) answers short and long queries
+/// exactly and follows every write in the same transaction.
+#[actix_web::test]
+async fn search_index_answers_short_queries_and_follows_edits() {
+    let f = CadreFixture::new().await;
+    let wang = f.create(profile("王芳", "19800315", 11)).await;
+    let mut zhang = profile("张三丰", "19700101", 13);
+    zhang["workplace"] = json!("武隆区人民医院");
+    f.create(zhang).await;
+    let found = |q: &'static str| {
+        let app = &f.app;
+        let token = f.ufwd.clone();
+        async move {
+            let list: Value = app
+                .get(&format!("/cadres?q={}", urlencode(q)), &token)
+                .await
+                .json()
+                .await
+                .unwrap();
+            let mut names: Vec<String> = list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["name"].as_str().unwrap().to_owned())
+                .collect();
+            names.sort();
+            names
+        }
+    };
+    assert_eq!(found("王芳").await, ["王芳"]);
+    assert_eq!(found("三丰").await, ["张三丰"]);
+    assert_eq!(found("芳").await, ["王芳"], "one character");
+    assert_eq!(found("wangfang").await, ["王芳"]);
+    assert_eq!(found("wf").await, ["王芳"]);
+    assert_eq!(found("人民医院").await, ["张三丰"]);
+    assert!(found("芳张").await.is_empty(), "no match across cadres");
+    assert!(found("王\"芳").await.is_empty(), "quotes are literal");
+    assert!(
+        found("王ǂ").await.len() == 1,
+        "the index's mark is not searchable"
+    );
+
+    let path = format!("/cadres/{}", wang["id"]);
+    let etag = f.app.get(&path, &f.ufwd).await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let renamed = f
+        .app
+        .patch(&path, &f.ufwd, Some(&etag), json!({"name": "李小芳"}))
+        .await;
+    assert_eq!(renamed.status(), StatusCode::OK);
+    assert!(found("王芳").await.is_empty());
+    assert_eq!(found("小芳").await, ["李小芳"]);
+    assert_eq!(found("lxf").await, ["李小芳"]);
+}
+
 #[actix_web::test]
 async fn search_finds_traditional_simplified_pinyin_and_initials() {
     let f = CadreFixture::new().await;

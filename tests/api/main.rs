@@ -12,6 +12,7 @@ mod contacts;
 mod errors;
 mod meetings;
 mod platform;
+mod query_plans;
 mod suggestions;
 mod transfer;
 mod units;

@@ -149,6 +149,8 @@ fn columns(conn: &mut tongxin::db::DbConn, postgres: bool) -> Vec<(String, Strin
         #[diesel(sql_type = diesel::sql_types::Bool)]
         nullable: bool,
     }
+    // `cadre_search` and its shadow tables are SQLite's FTS5 search index; PostgreSQL indexes
+    // `cadres.search_text` itself.
     let sql = if postgres {
         "SELECT table_name::text AS table_name, column_name::text AS column_name, \
          (is_nullable = 'YES') AS nullable FROM information_schema.columns \
@@ -156,7 +158,8 @@ fn columns(conn: &mut tongxin::db::DbConn, postgres: bool) -> Vec<(String, Strin
     } else {
         "SELECT m.name AS table_name, p.name AS column_name, (p.\"notnull\" = 0 AND p.pk = 0) AS nullable \
          FROM sqlite_master m JOIN pragma_table_info(m.name) p \
-         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite%' AND m.name NOT LIKE '\\_\\_diesel%' ESCAPE '\\'"
+         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite%' AND m.name NOT LIKE '\\_\\_diesel%' ESCAPE '\\' \
+         AND m.name NOT LIKE 'cadre\\_search%' ESCAPE '\\'"
     };
     let mut columns: Vec<(String, String, bool)> = diesel::sql_query(sql)
         .load::<Column>(conn)

@@ -1,0 +1,11 @@
+-- Substring search served by a trigram index. The search text is stored marked (a 'ǂ' after
+-- every character but spaces) so that two-character queries, such as most Chinese names, have
+-- trigrams too. pg_trgm is a trusted extension: the database owner may create it.
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+
+UPDATE cadres SET search_text = regexp_replace(replace(search_text, 'ǂ', ''), '(\S)', '\1ǂ', 'g');
+
+CREATE INDEX cadres_search_text_trgm_idx ON cadres USING gin (search_text gin_trgm_ops);
+
+-- Lists of every status sorted by name (the status index serves one status at a time).
+CREATE INDEX cadres_sort_key_idx ON cadres (sort_key, id);

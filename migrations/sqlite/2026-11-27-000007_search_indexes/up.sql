@@ -1,0 +1,34 @@
+-- Substring search served by an FTS5 trigram index over cadres.search_text (an external-content
+-- table: the text is stored once, in cadres), kept in step by triggers in the writing
+-- transaction. The search text is stored marked (a 'ǂ' after every character but spaces) so
+-- that two-character queries, such as most Chinese names, have trigrams too.
+
+UPDATE cadres SET search_text = (
+    WITH RECURSIVE marked (rest, done) AS (
+        SELECT replace(cadres.search_text, 'ǂ', ''), ''
+        UNION ALL
+        SELECT substr(rest, 2),
+               done || CASE WHEN substr(rest, 1, 1) = ' ' THEN ' ' ELSE substr(rest, 1, 1) || 'ǂ' END
+        FROM marked WHERE rest <> ''
+    )
+    SELECT done FROM marked WHERE rest = ''
+);
+
+CREATE VIRTUAL TABLE cadre_search USING fts5 (
+    search_text, content = 'cadres', content_rowid = 'id', tokenize = 'trigram'
+);
+INSERT INTO cadre_search (cadre_search) VALUES ('rebuild');
+
+CREATE TRIGGER cadre_search_after_insert AFTER INSERT ON cadres BEGIN
+    INSERT INTO cadre_search (rowid, search_text) VALUES (new.id, new.search_text);
+END;
+CREATE TRIGGER cadre_search_after_update AFTER UPDATE OF search_text ON cadres BEGIN
+    INSERT INTO cadre_search (cadre_search, rowid, search_text) VALUES ('delete', old.id, old.search_text);
+    INSERT INTO cadre_search (rowid, search_text) VALUES (new.id, new.search_text);
+END;
+CREATE TRIGGER cadre_search_after_delete AFTER DELETE ON cadres BEGIN
+    INSERT INTO cadre_search (cadre_search, rowid, search_text) VALUES ('delete', old.id, old.search_text);
+END;
+
+-- Lists of every status sorted by name (the status index serves one status at a time).
+CREATE INDEX cadres_sort_key_idx ON cadres (sort_key, id);
