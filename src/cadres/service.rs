@@ -437,6 +437,32 @@ fn timestamp_key(t: NaiveDateTime) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
 }
 
+/// Orders a cadre query by `column` then id and, after a cursor `(key, id)`, starts the page just
+/// past it. The bound on `column` alone comes first so that both engines seek the sort index to
+/// the cursor: with only `column > key OR (column = key AND id > id)` they read the index from
+/// its start, and a late page would cost more than the first.
+macro_rules! keyset_page {
+    ($query:expr, $column:expr, $after:expr, $desc:expr) => {{
+        let mut query = $query;
+        if let Some((key, id)) = $after {
+            query = if $desc {
+                query
+                    .filter($column.le(key.clone()))
+                    .filter($column.lt(key).or(cadres::id.lt(id)))
+            } else {
+                query
+                    .filter($column.ge(key.clone()))
+                    .filter($column.gt(key).or(cadres::id.gt(id)))
+            };
+        }
+        if $desc {
+            query.order(($column.desc(), cadres::id.desc()))
+        } else {
+            query.order(($column.asc(), cadres::id.asc()))
+        }
+    }};
+}
+
 /// One page of cadres matching the filter, in the requested order.
 pub fn list(
     conn: &mut DbConn,
@@ -457,76 +483,44 @@ pub fn list(
         .limit(limit + 1);
     query = match sort {
         CadreSort::Name | CadreSort::NameDesc => {
-            let desc = sort == CadreSort::NameDesc;
-            if let Some((key, id)) = after.clone() {
-                query = if desc {
-                    query.filter(
-                        cadres::sort_key
-                            .lt(key.clone())
-                            .or(cadres::sort_key.eq(key).and(cadres::id.lt(id))),
-                    )
-                } else {
-                    query.filter(
-                        cadres::sort_key
-                            .gt(key.clone())
-                            .or(cadres::sort_key.eq(key).and(cadres::id.gt(id))),
-                    )
-                };
-            }
-            if desc {
-                query.order((cadres::sort_key.desc(), cadres::id.desc()))
-            } else {
-                query.order((cadres::sort_key.asc(), cadres::id.asc()))
-            }
+            keyset_page!(
+                query,
+                cadres::sort_key,
+                after.clone(),
+                sort == CadreSort::NameDesc
+            )
         }
         CadreSort::BirthDate | CadreSort::BirthDateDesc => {
-            let desc = sort == CadreSort::BirthDateDesc;
-            if let Some((key, id)) = after.clone() {
-                let key = NaiveDate::parse_from_str(&key, "%Y-%m-%d").map_err(|_| bad_cursor())?;
-                query = if desc {
-                    query.filter(
-                        cadres::birth_date
-                            .lt(key)
-                            .or(cadres::birth_date.eq(key).and(cadres::id.lt(id))),
-                    )
-                } else {
-                    query.filter(
-                        cadres::birth_date
-                            .gt(key)
-                            .or(cadres::birth_date.eq(key).and(cadres::id.gt(id))),
-                    )
-                };
-            }
-            if desc {
-                query.order((cadres::birth_date.desc(), cadres::id.desc()))
-            } else {
-                query.order((cadres::birth_date.asc(), cadres::id.asc()))
-            }
+            let after = after
+                .clone()
+                .map(|(key, id)| {
+                    NaiveDate::parse_from_str(&key, "%Y-%m-%d")
+                        .map(|key| (key, id))
+                        .map_err(|_| bad_cursor())
+                })
+                .transpose()?;
+            keyset_page!(
+                query,
+                cadres::birth_date,
+                after,
+                sort == CadreSort::BirthDateDesc
+            )
         }
         CadreSort::UpdatedAt | CadreSort::UpdatedAtDesc => {
-            let desc = sort == CadreSort::UpdatedAtDesc;
-            if let Some((key, id)) = after.clone() {
-                let key = NaiveDateTime::parse_from_str(&key, "%Y-%m-%dT%H:%M:%S%.f")
-                    .map_err(|_| bad_cursor())?;
-                query = if desc {
-                    query.filter(
-                        cadres::updated_at
-                            .lt(key)
-                            .or(cadres::updated_at.eq(key).and(cadres::id.lt(id))),
-                    )
-                } else {
-                    query.filter(
-                        cadres::updated_at
-                            .gt(key)
-                            .or(cadres::updated_at.eq(key).and(cadres::id.gt(id))),
-                    )
-                };
-            }
-            if desc {
-                query.order((cadres::updated_at.desc(), cadres::id.desc()))
-            } else {
-                query.order((cadres::updated_at.asc(), cadres::id.asc()))
-            }
+            let after = after
+                .clone()
+                .map(|(key, id)| {
+                    NaiveDateTime::parse_from_str(&key, "%Y-%m-%dT%H:%M:%S%.f")
+                        .map(|key| (key, id))
+                        .map_err(|_| bad_cursor())
+                })
+                .transpose()?;
+            keyset_page!(
+                query,
+                cadres::updated_at,
+                after,
+                sort == CadreSort::UpdatedAtDesc
+            )
         }
     };
     let mut rows: Vec<CadreRow> = query.load(conn)?;

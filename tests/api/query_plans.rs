@@ -227,6 +227,36 @@ async fn every_cadre_filter_and_sort_is_served_by_an_index() {
         }
     }
     assert_eq!(checked, filters.len() * sorts.len());
+
+    // A later page seeks the sort index to the cursor rather than reading up to it.
+    for (sort, column) in [
+        ("sort=name", "sort_key"),
+        ("sort=-name", "sort_key"),
+        ("sort=birth_date", "birth_date"),
+        ("sort=-birth_date", "birth_date"),
+        ("sort=updated_at", "updated_at"),
+        ("sort=-updated_at", "updated_at"),
+    ] {
+        let filter = CadreFilter::default();
+        let first = Query::<CadrePageParams>::from_query(&format!("{sort}&limit=2")).unwrap();
+        let cursor = tongxin::cadres::service::list(conn, &filter, &first)
+            .unwrap()
+            .next_cursor
+            .expect("a second page");
+        let later = Query::<CadrePageParams>::from_query(&format!("{sort}&cursor={cursor}"))
+            .unwrap()
+            .into_inner();
+        statements.lock().unwrap().clear();
+        tongxin::cadres::service::list(conn, &filter, &later).unwrap();
+        let page_query = statements.lock().unwrap()[0].clone();
+        let (sql, binds) = page_query.split_once(" -- binds: ").unwrap();
+        let plan = plan(conn, sql, binds);
+        let seeks = plan.iter().any(|line| {
+            (line.contains("Index Cond") || line.trim_start().starts_with("SEARCH cadres"))
+                && line.contains(column)
+        });
+        assert!(seeks, "{sort} after a cursor:\n{}", plan.join("\n"));
+    }
 }
 
 #[test]

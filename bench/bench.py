@@ -1,0 +1,292 @@
+"""The benchmark behind docs/performance.md; run it with `bench/run` (which builds first).
+
+For each engine: a fresh database (a temporary SQLite file; a new PostgreSQL database that is
+dropped afterwards) filled by `tongxin seed-demo`, the release server on 127.0.0.1, and wrk
+driving one scenario at a time for a bounded time. In the same run, the database's own limit for
+the same work: pgbench with the scripts in bench/pgbench for PostgreSQL, the SQLite loop in
+bench/sqlite_baseline.rs for SQLite, and the argon2id verify rate for logins. Every HTTP figure is
+also given as a ratio to that limit, because this machine is shared and absolute figures drift.
+
+Prints a Markdown table and writes the raw figures to target/bench/<time>.json. All traffic goes
+to 127.0.0.1; every load is bounded by --seconds.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, ".ci"))
+from demo_server import DemoServer  # noqa: E402
+
+BINARY = os.path.join(ROOT, "target", "release", "tongxin")
+BASELINE = os.path.join(ROOT, "target", "release", "examples", "sqlite_baseline")
+LUA = os.path.join(ROOT, "bench", "wrk", "scenario.lua")
+MARK = "ǂ"  # see text::SEARCH_MARK
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cadres", type=int, default=100_000)
+    parser.add_argument("--seconds", type=int, default=10, help="per scenario")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--engines", default="sqlite,postgres")
+    parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432/test",
+                        help="a database to connect to for creating the benchmark's database")
+    args = parser.parse_args()
+    results = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "cadres": args.cadres,
+        "seconds": args.seconds,
+        "connections": args.connections,
+        "engines": {},
+    }
+    try:
+        for engine in args.engines.split(","):
+            results["engines"][engine] = run_engine(engine, args)
+    finally:
+        for path in PATH_FILES:
+            os.unlink(path)
+    out_dir = os.path.join(ROOT, "target", "bench")
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, time.strftime("%Y%m%d-%H%M%S") + ".json")
+    with open(path, "w") as f:
+        json.dump(results, f, indent=2, ensure_ascii=False)
+    print(table(results))
+    print(f"\nraw figures: {path}")
+
+
+def machine():
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, {platform.system()} {platform.release()}"
+
+
+def run_engine(engine, args):
+    database_url, drop = None, None
+    if engine == "postgres":
+        name = f"tongxin_bench_{os.getpid()}"
+        psql(args.postgres_url, f"CREATE DATABASE {name}")
+        database_url = re.sub(r"/[^/]*$", "/" + name, args.postgres_url)
+        drop = lambda: psql(args.postgres_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # noqa: E731
+    try:
+        print(f"[{engine}] seeding {args.cadres} cadres", file=sys.stderr)
+        started = time.monotonic()
+        with DemoServer(BINARY, database_url, cadres=args.cadres) as demo:
+            figures = {"seed_seconds": round(time.monotonic() - started, 1)}
+            figures.update(scenarios(engine, demo, database_url, args))
+            figures["peak_rss_mb"] = peak_rss_mb(demo.process.pid)
+            figures["baselines"] = baselines(engine, demo, database_url, args)
+            return figures
+    finally:
+        if drop:
+            drop()
+
+
+def psql(url, sql):
+    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", url, "-c", sql], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def sample(engine, demo, database_url, count=200):
+    """(name, pinyin, initials) of random active cadres, read from the database itself."""
+    sql = ("SELECT name, sort_key, search_text FROM cadres WHERE status = 'active' "
+           f"ORDER BY random() LIMIT {count}")
+    if engine == "postgres":
+        out = subprocess.run(["psql", "-At", "-F", "\t", database_url, "-c", sql], check=True,
+                             capture_output=True, text=True).stdout
+        rows = [line.split("\t") for line in out.splitlines() if line]
+    else:
+        db = sqlite3.connect(os.path.join(demo.env["TONGXIN_DATA_DIR"], "tongxin.db"))
+        rows = db.execute(sql).fetchall()
+        db.close()
+    # The name's initials are the last word of the search text (see cadres::service::columns).
+    return [(name, pinyin, text.split(" ")[-1].replace(MARK, "")) for name, pinyin, text in rows]
+
+
+def scenarios(engine, demo, database_url, args):
+    token = demo.tokens["ufwd_staff"]
+    people = sample(engine, demo, database_url)
+    # Half the name searches are the whole name, half the given name (a substring).
+    names = [name if i % 2 else name[1:] or name for i, (name, _, _) in enumerate(people)]
+    search = lambda words: ["/api/v1/cadres?limit=20&q=" + urllib.parse.quote(w) for w in words]  # noqa: E731
+    first_page = "/api/v1/cadres?sort=name&limit=20"
+    deep_page, depth = deep_page_path(demo, token, args.cadres)
+    login_body = json.dumps({"username": "ci.leader", "password": demo.passwords["leader"]})
+    c = args.connections
+    plan = [
+        ("get_by_id", dict(SCENARIO="get"), c),
+        ("list_filtered", paths(["/api/v1/cadres?party=jiusan&sort=-birth_date&limit=20"]), c),
+        ("list_page_1", paths([first_page]), c),
+        (f"list_page_{depth}", paths([deep_page]), c),
+        ("search_name", paths(search(names)), c),
+        ("search_pinyin", paths(search(p for _, p, _ in people)), c),
+        ("search_initials", paths(search(i for _, _, i in people)), c),
+        ("stats", paths(["/api/v1/stats/cadres"]), 2),
+        ("write", dict(SCENARIO="write"), c),
+        ("login", dict(SCENARIO="login", LOGIN_BODY=login_body), 4),
+    ]
+    figures = {}
+    for name, env, connections in plan:
+        print(f"[{engine}] {name}", file=sys.stderr)
+        figures[name] = wrk(demo, env, connections, args.seconds, token, args.cadres)
+    # Logins beside reads: how much do hashing logins slow the readers?
+    print(f"[{engine}] get_by_id beside login", file=sys.stderr)
+    beside = {}
+    login_thread = threading.Thread(target=lambda: beside.update(login=wrk(
+        demo, dict(SCENARIO="login", LOGIN_BODY=login_body), 4, args.seconds, token, args.cadres)))
+    login_thread.start()
+    beside["get_by_id"] = wrk(demo, dict(SCENARIO="get"), c - 4, args.seconds, token, args.cadres)
+    login_thread.join()
+    figures["get_by_id_beside_login"] = beside["get_by_id"]
+    figures["login_beside_reads"] = beside["login"]
+    return figures
+
+
+PATH_FILES = []
+
+
+def paths(lines):
+    handle = tempfile.NamedTemporaryFile("w", prefix="tongxin-bench-", suffix=".txt", delete=False)
+    with handle:
+        handle.write("\n".join(lines) + "\n")
+    PATH_FILES.append(handle.name)
+    return dict(SCENARIO="paths", PATHS=handle.name)
+
+
+def deep_page_path(demo, token, cadres):
+    """The name-ordered page at depth 5,000 (or as deep as the data goes), found by walking."""
+    target = min(5_000, max(1, cadres // 20 // 2))
+    cursor, pages = None, 0
+    while pages < target * 20 // 200:
+        query = "/cadres?sort=name&limit=200" + ("&cursor=" + urllib.parse.quote(cursor) if cursor else "")
+        status, body = demo.client.call("GET", query, token)
+        if status != 200 or not body.get("next_cursor"):
+            break
+        cursor, pages = body["next_cursor"], pages + 1
+    depth = pages * 200 // 20 + 1
+    return "/api/v1/cadres?sort=name&limit=20&cursor=" + urllib.parse.quote(cursor or ""), depth
+
+
+def wrk(demo, env, connections, seconds, token, highest_id):
+    threads = connections if env["SCENARIO"] == "write" else min(connections, 2)
+    command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
+               "--timeout", "10s", "-s", LUA, demo.base]
+    assert demo.base.startswith("http://127.0.0.1:")
+    run_env = dict(os.environ, TOKEN=token, HIGHEST_ID=str(highest_id), **env)
+    out = subprocess.run(command, env=run_env, capture_output=True, text=True, timeout=seconds + 60)
+    line = next((l for l in out.stdout.splitlines() if l.startswith('{"requests"')), None)
+    if line is None:
+        sys.exit(f"wrk failed: {out.stdout}\n{out.stderr}")
+    raw = json.loads(line)
+    return {
+        "rps": round(raw["requests"] / (raw["duration_us"] / 1e6), 1),
+        "p50_ms": round(raw["p50_us"] / 1000, 2),
+        "p99_ms": round(raw["p99_us"] / 1000, 2),
+        "errors": raw["errors"],
+        "requests": raw["requests"],
+        "connections": connections,
+    }
+
+
+def peak_rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return None
+
+
+def baselines(engine, demo, database_url, args):
+    figures = {}
+    cores = os.cpu_count() or 2
+    for scenario in ["point", "list", "write"]:
+        print(f"[{engine}] baseline {scenario}", file=sys.stderr)
+        if engine == "postgres":
+            figures[scenario] = pgbench(database_url, scenario, args)
+        else:
+            figures[scenario] = sqlite_loop(demo, scenario, args.seconds, cores, args.cadres)
+    print(f"[{engine}] baseline argon2", file=sys.stderr)
+    figures["argon2_verify"] = sqlite_loop(demo, "argon2", args.seconds, cores, args.cadres)
+    return figures
+
+
+def pgbench(database_url, scenario, args):
+    script = os.path.join(ROOT, "bench", "pgbench", scenario + ".sql")
+    out = subprocess.run(
+        ["pgbench", "-n", "-M", "prepared", "-c", str(args.connections), "-j", "2",
+         "-T", str(args.seconds), "-D", f"highest_id={args.cadres}", "-f", script, database_url],
+        check=True, capture_output=True, text=True, timeout=args.seconds + 120).stdout
+    tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
+    return {"per_second": round(tps, 1), "tool": f"pgbench -M prepared -c {args.connections}"}
+
+
+def sqlite_loop(demo, scenario, seconds, threads, highest_id):
+    path = os.path.join(demo.env["TONGXIN_DATA_DIR"], "tongxin.db")
+    out = subprocess.run([BASELINE, path, scenario, str(seconds), str(threads), str(highest_id)],
+                         check=True, capture_output=True, text=True, timeout=seconds + 120).stdout
+    raw = json.loads(out)
+    return {"per_second": round(raw["per_second"], 1), "tool": f"in-process loop, {threads} threads"}
+
+
+def table(results):
+    engines = results["engines"]
+    names = list(next(iter(engines.values())).keys())
+    names = [n for n in names if isinstance(engines[next(iter(engines))][n], dict)
+             and "rps" in engines[next(iter(engines))][n]]
+    lines = [f"{results['cadres']:,} cadres, {results['seconds']} s per scenario, "
+             f"{results['machine']}, {results['date']}", ""]
+    header = "| scenario | " + " | ".join(
+        f"{e} req/s | {e} p50 / p99 ms | {e} errors" for e in engines) + " |"
+    lines += [header, "|" + "---|" * (1 + 3 * len(engines))]
+    for name in names:
+        cells = []
+        for figures in engines.values():
+            f = figures[name]
+            cells += [f"{f['rps']:,.0f}", f"{f['p50_ms']} / {f['p99_ms']}", str(f["errors"])]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += ["", "| ratio | " + " | ".join(engines) + " |", "|---|" + "---|" * len(engines)]
+    ratios = {
+        "get_by_id ÷ point-select limit": ("get_by_id", "point"),
+        "list_filtered ÷ same-SQL limit": ("list_filtered", "list"),
+        "write ÷ update+audit limit": ("write", "write"),
+        "login ÷ argon2id verify rate": ("login", "argon2_verify"),
+    }
+    for label, (http, base) in ratios.items():
+        cells = []
+        for figures in engines.values():
+            limit = figures["baselines"][base]["per_second"]
+            cells.append(f"{figures[http]['rps'] / limit:.2f} ({figures[http]['rps']:,.0f} / {limit:,.0f})")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    cells = []
+    for figures in engines.values():
+        alone, beside = figures["get_by_id"]["rps"], figures["get_by_id_beside_login"]["rps"]
+        cells.append(f"{(1 - beside / alone) * 100:.0f} % ({beside:,.0f} vs {alone:,.0f} req/s)")
+    lines.append("| reads slowed by concurrent logins | " + " | ".join(cells) + " |")
+    for key, label in [("seed_seconds", "seeding (s)"), ("peak_rss_mb", "server peak RSS (MB)")]:
+        lines.append(f"| {label} | " + " | ".join(str(f[key]) for f in engines.values()) + " |")
+    if "sqlite" in engines and "postgres" in engines:
+        lines += ["", "| SQLite ÷ PostgreSQL (req/s) | ratio |", "|---|---|"]
+        for name in names:
+            pg = engines["postgres"][name]["rps"]
+            lines.append(f"| {name} | {engines['sqlite'][name]['rps'] / pg:.2f} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
