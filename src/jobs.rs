@@ -100,7 +100,15 @@ pub async fn run_forever(pool: DbPool, clock: Clock, interval: Duration) {
     loop {
         ticker.tick().await;
         let (pool, clock) = (pool.clone(), clock.clone());
-        match db::run(&pool, move |conn| run_once(conn, &clock)).await {
+        match db::run(&pool, move |conn| {
+            if conn.engine() == db::Engine::Sqlite {
+                // Keeps the planner's statistics in step with the data (see refresh_statistics).
+                db::refresh_statistics(conn)?;
+            }
+            run_once(conn, &clock)
+        })
+        .await
+        {
             Ok(0) => {}
             Ok(created) => tracing::info!(created, "reminders sent"),
             Err(error) => tracing::warn!(code = error.code(), "reminder job failed; will retry"),

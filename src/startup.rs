@@ -105,6 +105,10 @@ impl Application {
                 .get()
                 .map_err(|e| StartupError::Database(e.to_string()))?;
             db::migrate(&mut conn).map_err(|e| StartupError::Database(e.to_string()))?;
+            if conn.engine() == db::Engine::Sqlite {
+                db::refresh_statistics(&mut conn)
+                    .map_err(|e| StartupError::Database(e.to_string()))?;
+            }
             bootstrap_admin(&mut conn, &data_dir)
         })
         .await

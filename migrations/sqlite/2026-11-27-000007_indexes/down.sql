@@ -1,3 +1,5 @@
+DROP INDEX cadres_status_birth_date_idx;
+DROP INDEX cadres_stats_idx;
 DROP INDEX cadres_sort_key_idx;
 DROP TRIGGER cadre_search_after_delete;
 DROP TRIGGER cadre_search_after_update;
