@@ -38,27 +38,55 @@ pub fn initials_of(text: &str) -> String {
         .collect()
 }
 
-/// Placed after every character of the stored search text and of queries. Both engines index
-/// search text by trigrams (pg_trgm on PostgreSQL, FTS5's trigram tokenizer on SQLite), which
-/// cannot serve a two-character query, and most Chinese names are two or three characters; marked,
-/// a two-character query is four characters long and the index serves it. Substring matches are
-/// the same as on unmarked text because the mark is first removed from the text itself. A letter,
-/// because pg_trgm indexes only letters and digits, and one that names and units do not use.
+/// Placed after every character of the short-query half of the stored search text. Both engines
+/// index search text by trigrams (pg_trgm on PostgreSQL, FTS5's trigram tokenizer on SQLite),
+/// which cannot serve a two-character query, and most Chinese names are two or three characters;
+/// marked, a two-character query is four characters long and the index serves it. A letter,
+/// because pg_trgm indexes only letters and digits, and one that names and units do not use: it
+/// is removed from all text before marking.
 pub const SEARCH_MARK: char = 'ǂ';
 
-/// The stored and queried form of folded search text: whitespace becomes one space, and every
-/// other character is followed by `SEARCH_MARK`.
-pub fn mark_for_search(folded: &str) -> String {
-    let mut marked = String::with_capacity(folded.len() * 2);
-    for c in folded.chars().filter(|c| *c != SEARCH_MARK) {
-        if c.is_whitespace() {
-            marked.push(' ');
-        } else {
-            marked.push(c);
+/// Folded text with the mark removed and every run of whitespace made one space.
+fn plain_for_search(folded: &str) -> String {
+    folded
+        .split(|c: char| c.is_whitespace())
+        .filter(|word| !word.is_empty())
+        .map(|word| word.replace(SEARCH_MARK, ""))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `SEARCH_MARK` after every character but spaces: `王芳 wf` -> `王ǂ芳ǂ wǂfǂ`.
+fn marked_for_search(plain: &str) -> String {
+    let mut marked = String::with_capacity(plain.len() * 2);
+    for c in plain.chars() {
+        marked.push(c);
+        if c != ' ' {
             marked.push(SEARCH_MARK);
         }
     }
     marked
+}
+
+/// The stored search text: the marked form, a space, and the plain form. Queries of two
+/// characters are matched against the marked half, longer ones against the plain half, whose
+/// trigrams are real ones and far more selective (`zhangwei` is six trigrams there, fourteen
+/// mostly two-letter ones in the marked half). A pattern of one half never matches in the other:
+/// every character of the marked half is followed by the mark, which no plain pattern holds.
+pub fn search_text(folded: &str) -> String {
+    let plain = plain_for_search(folded);
+    format!("{} {plain}", marked_for_search(&plain))
+}
+
+/// The pattern a search query is matched with (see `search_text`): the marked form for one or
+/// two characters, the plain form for three or more.
+pub fn search_pattern(folded_query: &str) -> String {
+    let plain = plain_for_search(folded_query);
+    if plain.chars().count() >= 3 {
+        plain
+    } else {
+        marked_for_search(&plain)
+    }
 }
 
 /// Escapes `%`, `_` and `\` so that user text is matched literally by `LIKE ... ESCAPE '\'`.
@@ -90,19 +118,25 @@ mod tests {
     }
 
     #[test]
-    fn marking_keeps_substring_matches_exact() {
-        assert_eq!(mark_for_search("王芳 wf"), "王ǂ芳ǂ wǂfǂ");
-        let text = mark_for_search("区财政局 wangfang ǂx");
+    fn search_patterns_match_exactly_the_substrings() {
+        assert_eq!(search_text("王芳 wf"), "王ǂ芳ǂ wǂfǂ 王芳 wf");
+        assert_eq!(search_pattern("王芳"), "王ǂ芳ǂ");
+        assert_eq!(search_pattern("wangfang"), "wangfang");
+        let text = search_text("区财政局  wangfang ǂx");
         let cases = [
             ("财政", true),
+            ("财", true),
             ("ang", true),
+            ("an", true),
             ("局 w", true),
             ("g x", true),
             ("g w", false),
             ("政区", false),
+            ("局w", false),
+            ("gǂ", true),
         ];
         for (query, found) in cases {
-            assert_eq!(text.contains(&mark_for_search(query)), found, "{query}");
+            assert_eq!(text.contains(&search_pattern(query)), found, "{query}");
         }
     }
 

@@ -10,7 +10,7 @@ use super::model::CadreRow;
 use super::vocab::Category;
 use crate::db::schema::{cadre_tags, cadres};
 use crate::db::{DbConn, Engine};
-use crate::text::{fold, like_contains, mark_for_search};
+use crate::text::{fold, like_contains, search_pattern};
 
 /// The backend type of `DbConn`, for boxed queries.
 pub type Db = <DbConn as Connection>::Backend;
@@ -190,8 +190,8 @@ pub fn filtered<'a>(
     filter_cadres!(cadres::table.into_boxed(), filter, today, engine)
 }
 
-/// A text search: a substring of the stored search text, in its marked form (see
-/// `text::SEARCH_MARK`). Pinyin in the search text has no spaces, so `luo wei` must find `luowei`
+/// A text search: a substring of the stored search text, matched with the pattern
+/// `text::search_pattern` makes (marked for short queries, plain for longer ones). Pinyin in the search text has no spaces, so `luo wei` must find `luowei`
 /// too: a query with spaces is also tried without them. On PostgreSQL the trigram index on
 /// `search_text` serves `LIKE`; on SQLite the FTS5 trigram table `cadre_search` serves a phrase
 /// match (it cannot use `LIKE ... ESCAPE` or two `LIKE`s). A query of one character is too short
@@ -206,9 +206,9 @@ impl Search {
     pub fn of(q: &str) -> Search {
         let folded = fold(q.trim());
         let compact: String = folded.chars().filter(|c| !c.is_whitespace()).collect();
-        let spaced = (compact != folded).then(|| mark_for_search(&folded));
+        let spaced = (compact != folded).then(|| search_pattern(&folded));
         Search {
-            compact: mark_for_search(&compact),
+            compact: search_pattern(&compact),
             spaced,
         }
     }

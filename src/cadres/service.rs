@@ -22,7 +22,7 @@ use crate::crypto::DataKey;
 use crate::db::schema::cadres;
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
-use crate::text::{fold, initials_of, mark_for_search, pinyin_of};
+use crate::text::{fold, initials_of, pinyin_of, search_text};
 use crate::web::Page;
 
 pub fn today() -> NaiveDate {
@@ -101,13 +101,13 @@ fn columns(conn: &mut DbConn, key: &DataKey, profile: &Profile) -> Result<CadreC
         profile.workplace.as_deref(),
         profile.position.as_deref(),
     ];
-    let mut search_text: Vec<String> = searchable.iter().flatten().map(|t| fold(t)).collect();
+    let mut searched: Vec<String> = searchable.iter().flatten().map(|t| fold(t)).collect();
     for name in [Some(profile.name.as_str()), profile.former_name.as_deref()]
         .into_iter()
         .flatten()
     {
-        search_text.push(pinyin_of(name));
-        search_text.push(initials_of(name));
+        searched.push(pinyin_of(name));
+        searched.push(initials_of(name));
     }
     Ok(CadreColumns {
         name: profile.name.clone(),
@@ -133,7 +133,7 @@ fn columns(conn: &mut DbConn, key: &DataKey, profile: &Profile) -> Result<CadreC
         degree: profile.degree.map(|d| d.as_str().into()),
         professional_title: profile.professional_title.clone(),
         notes: profile.notes.clone(),
-        search_text: mark_for_search(&search_text.join(" ")),
+        search_text: search_text(&searched.join(" ")),
         sort_key: pinyin_of(&profile.name),
     })
 }

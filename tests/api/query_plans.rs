@@ -117,6 +117,11 @@ fn fill(app: &TestApp, rows: u32) {
     } else {
         "date('1950-01-01', '+' || (i % 18000) || ' days')"
     };
+    // Distinct search text per row, in the stored form (`text::search_text`): the row's number
+    // marked, then plain.
+    let marked_number = (0..10).fold("CAST(i AS TEXT)".to_owned(), |sql, digit| {
+        format!("replace({sql}, '{digit}', '{digit}ǂ')")
+    });
     app.execute(&format!(
         "INSERT INTO cadres (name, gender, ethnicity, birth_date, party, level, status, education, \
              search_text, sort_key, created_at, updated_at) \
@@ -127,7 +132,7 @@ fn fill(app: &TestApp, rows: u32) {
              CASE WHEN i % 3 = 0 THEN 'township' ELSE 'district' END, \
              CASE WHEN i % 20 = 0 THEN 'archived' ELSE 'active' END, \
              CASE WHEN i % 2 = 0 THEN 'bachelor' ELSE 'graduate' END, \
-             'nǂ' || i || ' wǂaǂnǂgǂ', 'n' || i, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP \
+             {marked_number} || ' ' || i, 'n' || i, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP \
          FROM n;\
          INSERT INTO cadre_tags (cadre_id, kind, tag) \
          SELECT id, 'category', 'ethnic_minority' FROM cadres WHERE ethnicity = '15';\

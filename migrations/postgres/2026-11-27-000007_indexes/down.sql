@@ -2,4 +2,6 @@ DROP INDEX cadres_status_birth_date_idx;
 DROP INDEX cadres_stats_idx;
 DROP INDEX cadres_sort_key_idx;
 DROP INDEX cadres_search_text_trgm_idx;
-UPDATE cadres SET search_text = replace(search_text, 'ǂ', '');
+-- Back to the plain text: the plain half is the last (length - 1 - marks) / 2 characters.
+UPDATE cadres SET search_text = substr(search_text,
+    length(search_text) - (length(search_text) - 1 - (length(search_text) - length(replace(search_text, 'ǂ', '')))) / 2 + 1);

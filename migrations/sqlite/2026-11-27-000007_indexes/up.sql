@@ -1,7 +1,8 @@
 -- Substring search served by an FTS5 trigram index over cadres.search_text (an external-content
 -- table: the text is stored once, in cadres), kept in step by triggers in the writing
--- transaction. The search text is stored marked (a 'ǂ' after every character but spaces) so
--- that two-character queries, such as most Chinese names, have trigrams too.
+-- transaction. The search text is stored twice: marked (a 'ǂ' after every character but
+-- spaces), so that two-character queries such as most Chinese names have trigrams too, then
+-- plain, for the longer queries (see text::search_text).
 
 UPDATE cadres SET search_text = (
     WITH RECURSIVE marked (rest, done) AS (
@@ -11,7 +12,7 @@ UPDATE cadres SET search_text = (
                done || CASE WHEN substr(rest, 1, 1) = ' ' THEN ' ' ELSE substr(rest, 1, 1) || 'ǂ' END
         FROM marked WHERE rest <> ''
     )
-    SELECT done FROM marked WHERE rest = ''
+    SELECT done || ' ' || replace(cadres.search_text, 'ǂ', '') FROM marked WHERE rest = ''
 );
 
 CREATE VIRTUAL TABLE cadre_search USING fts5 (
@@ -22,7 +23,8 @@ INSERT INTO cadre_search (cadre_search) VALUES ('rebuild');
 CREATE TRIGGER cadre_search_after_insert AFTER INSERT ON cadres BEGIN
     INSERT INTO cadre_search (rowid, search_text) VALUES (new.id, new.search_text);
 END;
-CREATE TRIGGER cadre_search_after_update AFTER UPDATE OF search_text ON cadres BEGIN
+CREATE TRIGGER cadre_search_after_update AFTER UPDATE OF search_text ON cadres
+WHEN old.search_text IS NOT new.search_text BEGIN
     INSERT INTO cadre_search (cadre_search, rowid, search_text) VALUES ('delete', old.id, old.search_text);
     INSERT INTO cadre_search (rowid, search_text) VALUES (new.id, new.search_text);
 END;
