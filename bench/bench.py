@@ -23,7 +23,9 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.parse
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, ".ci"))
@@ -90,6 +92,7 @@ def run_engine(engine, args):
         with DemoServer(BINARY, database_url, cadres=args.cadres) as demo:
             figures = {"seed_seconds": round(time.monotonic() - started, 1)}
             figures.update(scenarios(engine, demo, database_url, args))
+            figures["transfer"] = transfer(engine, demo)
             figures["peak_rss_mb"] = peak_rss_mb(demo.process.pid)
             figures["baselines"] = baselines(engine, demo, database_url, args)
             return figures
@@ -159,6 +162,70 @@ def scenarios(engine, demo, database_url, args):
 
 
 PATH_FILES = []
+
+
+# Every import column but the ID number and phone, which exports mask.
+IMPORTABLE = ("name,former_name,gender,ethnicity,birth_date,native_place,email,party,"
+              "party_joined_on,categories,level,unit,workplace,position,education,degree,"
+              "professional_title,sectors,expertise,notes")
+
+
+def transfer(engine, demo):
+    """The export of the whole active register (XLSX, CSV), and the import of as many exported
+    rows as one import takes, each timed alone with the server's memory sampled every 20 ms."""
+    token = demo.tokens["ufwd_staff"]
+    figures = {}
+    for fmt in ["xlsx", "csv"]:
+        print(f"[{engine}] export {fmt}", file=sys.stderr)
+        figures[f"export_{fmt}"] = timed(demo, "GET", f"/api/v1/cadres/export?format={fmt}", token)
+    print(f"[{engine}] import", file=sys.stderr)
+    # Cadres of one party in one unit kind make a file under the import limit of 20,000 rows.
+    _, _, _, sheet = timed(demo, "GET", "/api/v1/cadres/export?format=xlsx&level=township&party=jiusan"
+                           f"&fields={IMPORTABLE}", token, keep=True)
+    figures["import_xlsx"] = timed(demo, "POST", "/api/v1/cadres/import", token, body=sheet)[:3]
+    return {name: dict(zip(["seconds", "bytes", "peak_rss_mb", "rows"], values[:3]))
+            for name, values in figures.items()}
+
+
+def timed(demo, method, path, token, body=None, keep=False):
+    """(seconds, response bytes, peak server RSS in MB, body if keep)."""
+    assert demo.base.startswith("http://127.0.0.1:")
+    request = urllib.request.Request(demo.base + path, data=body, method=method)
+    request.add_header("Authorization", "Bearer " + token)
+    if body is not None:
+        request.add_header("Content-Type",
+                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    peak = [0.0]
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            peak[0] = max(peak[0], rss_mb(demo.process.pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=600) as response:
+            data = response.read()
+    except urllib.error.HTTPError as error:
+        sys.exit(f"{method} {path.split('?')[0]} answered {error.code}: {error.read()[:600]!r}")
+    finally:
+        stop.set()
+        sampler.join()
+    seconds = round(time.monotonic() - started, 2)
+    if body is not None:
+        print(f"  imported: {data[:200]!r}", file=sys.stderr)
+    return seconds, len(data), round(peak[0], 1), (data if keep else None)
+
+
+def rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def paths(lines):

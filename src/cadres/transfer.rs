@@ -444,10 +444,15 @@ fn row_request(
         parsed
     });
     let mut categories = Vec::new();
-    for label in text("categories")
-        .map(|c| split_list(&c))
-        .unwrap_or_default()
-    {
+    // Two labels hold `、`, which also separates list items: read them whole first, so that an
+    // exported file (labels joined by `；`) imports again.
+    let listed = text("categories").map(|listed| {
+        Category::ALL
+            .iter()
+            .filter(|c| c.label().contains('、'))
+            .fold(listed, |listed, c| listed.replace(c.label(), c.as_str()))
+    });
+    for label in listed.map(|c| split_list(&c)).unwrap_or_default() {
         match Category::from_text(&label) {
             Some(c) => categories.push(c),
             None => fail("categories", "unknown_value"),

@@ -249,6 +249,50 @@ async fn the_template_round_trips_through_an_import() {
     assert_eq!(report["rows"], 0);
 }
 
+/// An exported file imports again, categories whose labels hold `、` included.
+#[actix_web::test]
+async fn an_export_without_protected_columns_imports_again() {
+    let f = CadreFixture::new().await;
+    let mut wang = profile("王芳", "19800315", 11);
+    wang["categories"] = json!(["hong_kong_macao", "overseas_chinese", "ethnic_minority"]);
+    f.create(wang).await;
+    let fields = "name,gender,ethnicity,birth_date,party,categories,level,workplace";
+    let exported = f
+        .app
+        .get(
+            &format!("/cadres/export?format=xlsx&fields={fields}"),
+            &f.ufwd,
+        )
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    let imported = import(&f, false, exported.to_vec(), xlsx).await;
+    assert_eq!(
+        imported.status(),
+        StatusCode::OK,
+        "{}",
+        imported.text().await.unwrap()
+    );
+    let list: Value = f
+        .app
+        .get(&format!("/cadres?q={}", urlencode("王芳")), &f.ufwd)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    for item in items {
+        assert_eq!(
+            item["categories"],
+            json!(["ethnic_minority", "hong_kong_macao", "overseas_chinese"]),
+            "{item}"
+        );
+    }
+}
+
 #[actix_web::test]
 async fn exports_are_masked_filtered_and_audited() {
     let f = CadreFixture::new().await;
