@@ -463,6 +463,8 @@ macro_rules! keyset_page {
     }};
 }
 
+pub(crate) use keyset_page;
+
 /// One page of cadres matching the filter, in the requested order.
 pub fn list(
     conn: &mut DbConn,
