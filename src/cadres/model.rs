@@ -67,6 +67,7 @@ pub struct CadreColumns {
     pub notes: Option<String>,
     pub search_text: String,
     pub sort_key: String,
+    pub category_mask: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -135,6 +135,7 @@ fn columns(conn: &mut DbConn, key: &DataKey, profile: &Profile) -> Result<CadreC
         notes: profile.notes.clone(),
         search_text: search_text(&searched.join(" ")),
         sort_key: pinyin_of(&profile.name),
+        category_mask: Category::mask_of(&profile.categories),
     })
 }
 

@@ -75,6 +75,7 @@ pub fn compute(
         String,
         Option<String>,
         Option<i64>,
+        i32,
         i64,
     );
     let groups: Vec<Group> = filter_cadres!(
@@ -85,7 +86,8 @@ pub fn compute(
                 cadres::ethnicity,
                 cadres::level,
                 cadres::education,
-                cadres::unit_id
+                cadres::unit_id,
+                cadres::category_mask
             ))
             .select((
                 cadres::party,
@@ -94,6 +96,7 @@ pub fn compute(
                 cadres::level,
                 cadres::education,
                 cadres::unit_id,
+                cadres::category_mask,
                 count_star()
             ))
             .into_boxed(),
@@ -108,7 +111,12 @@ pub fn compute(
     let mut levels: BTreeMap<String, i64> = BTreeMap::new();
     let mut educations: BTreeMap<Option<String>, i64> = BTreeMap::new();
     let mut unit_counts: BTreeMap<Option<i64>, i64> = BTreeMap::new();
-    for (party, gender, ethnicity, level, education, unit_id, count) in groups {
+    let mut category_counts: BTreeMap<Category, i64> = BTreeMap::new();
+    for (party, gender, ethnicity, level, education, unit_id, category_mask, count) in groups {
+        // A cadre may be in several categories: each counts in every one it holds.
+        for category in Category::in_mask(category_mask) {
+            *category_counts.entry(category).or_default() += count;
+        }
         *parties.entry(party).or_default() += count;
         *genders.entry(gender).or_default() += count;
         *ethnicities.entry(ethnicity).or_default() += count;
@@ -198,30 +206,15 @@ pub fn compute(
         })
         .collect();
 
-    // A cadre may be in several categories: count tags of the filtered cadres.
-    let by_category = filter_cadres!(
-        cadre_tags::table
-            .inner_join(cadres::table)
-            .filter(cadre_tags::kind.eq(CATEGORY))
-            .group_by(cadre_tags::tag)
-            .select((cadre_tags::tag, count_star()))
-            .into_boxed(),
-        filter,
-        today,
-        engine
-    )
-    .load::<(String, i64)>(conn)?
-    .into_iter()
-    .map(|(key, count)| {
-        let category = Category::parse(&key);
-        Bucket {
-            label: category.map_or_else(|| key.clone(), |c| c.label().to_owned()),
-            filter: category.and_then(|c| drill(filter, |f| f.category = Some(c))),
-            key,
+    let by_category = category_counts
+        .into_iter()
+        .map(|(category, count)| Bucket {
+            key: category.as_str().to_owned(),
+            label: category.label().to_owned(),
+            filter: drill(filter, |f| f.category = Some(category)),
             count,
-        }
-    })
-    .collect();
+        })
+        .collect();
 
     // Ages from the distinct birth dates (a few tens of thousands at most), computed here so
     // that every engine gives the same answer.

@@ -46,6 +46,27 @@ vocabulary!(
     }
 );
 
+impl Category {
+    /// One bit per category, by its position in `ALL` (so `ALL` only ever grows at the end).
+    /// `cadres.category_mask` holds a cadre's categories this way, so that the statistics count
+    /// them in the same index-only pass as the other dimensions; migration 000007 wrote the
+    /// same bits from the tags (a test compares the two).
+    pub fn bit(self) -> i32 {
+        1 << Category::ALL.iter().position(|c| *c == self).unwrap_or(0)
+    }
+
+    pub fn mask_of(categories: &[Category]) -> i32 {
+        categories.iter().fold(0, |mask, c| mask | c.bit())
+    }
+
+    pub fn in_mask(mask: i32) -> impl Iterator<Item = Category> {
+        Category::ALL
+            .iter()
+            .copied()
+            .filter(move |c| mask & c.bit() != 0)
+    }
+}
+
 vocabulary!(
     /// 管理层级: managed at district or township level.
     Level {
@@ -164,6 +185,26 @@ pub fn ethnicity_from_text(text: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn category_bits_are_the_ones_the_migration_wrote() {
+        let migration = include_str!("../../migrations/sqlite/2026-11-27-000007_indexes/up.sql");
+        for category in Category::ALL {
+            let line = format!("WHEN '{}' THEN {}", category.as_str(), category.bit());
+            assert!(migration.contains(&line), "{line}");
+        }
+        assert_eq!(
+            include_str!("../../migrations/postgres/2026-11-27-000007_indexes/up.sql")
+                .matches(" THEN ")
+                .count(),
+            Category::ALL.len()
+        );
+        let mask = Category::mask_of(&[Category::Taiwan, Category::Religious]);
+        assert_eq!(
+            Category::in_mask(mask).collect::<Vec<_>>(),
+            [Category::Religious, Category::Taiwan]
+        );
+    }
 
     #[test]
     fn vocabularies_accept_labels_and_traditional_aliases() {

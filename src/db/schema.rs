@@ -135,6 +135,7 @@ diesel::table! {
         notes -> Nullable<Text>,
         search_text -> Text,
         sort_key -> Text,
+        category_mask -> Integer,
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,

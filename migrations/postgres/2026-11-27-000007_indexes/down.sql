@@ -1,5 +1,6 @@
 DROP INDEX cadres_status_birth_date_idx;
 DROP INDEX cadres_stats_idx;
+ALTER TABLE cadres DROP COLUMN category_mask;
 DROP INDEX cadres_sort_key_idx;
 DROP INDEX cadres_search_text_trgm_idx;
 -- Back to the plain text: the plain half is the last (length - 1 - marks) / 2 characters.

@@ -1,5 +1,6 @@
 DROP INDEX cadres_status_birth_date_idx;
 DROP INDEX cadres_stats_idx;
+ALTER TABLE cadres DROP COLUMN category_mask;
 DROP INDEX cadres_sort_key_idx;
 DROP TRIGGER cadre_search_after_delete;
 DROP TRIGGER cadre_search_after_update;
