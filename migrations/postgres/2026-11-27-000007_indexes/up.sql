@@ -42,6 +42,7 @@ UPDATE cadres SET category_mask = COALESCE((
 ), 0);
 
 -- The statistics: every single-valued dimension grouped in one pass, and ages from the birth
--- dates, read from indexes that hold every column they need (no table rows read).
-CREATE INDEX cadres_stats_idx ON cadres (status, party, gender, ethnicity, level, education, unit_id, category_mask);
+-- dates (also under a filter on those dimensions), read from indexes that hold every column
+-- they need: no table rows are read.
+CREATE INDEX cadres_stats_idx ON cadres (status, party, gender, ethnicity, level, education, unit_id, category_mask, birth_date);
 CREATE INDEX cadres_status_birth_date_idx ON cadres (status, birth_date);
