@@ -466,6 +466,21 @@ macro_rules! keyset_page {
 
 pub(crate) use keyset_page;
 
+/// A cursor's key read as the sort column's type; a key that does not parse was made for another
+/// order.
+fn cursor_key<K>(
+    after: Option<(String, i64)>,
+    parse: impl Fn(&str) -> Option<K>,
+) -> Result<Option<(K, i64)>, ApiError> {
+    after
+        .map(|(key, id)| {
+            parse(&key).map(|key| (key, id)).ok_or_else(|| {
+                ApiError::bad_request("invalid_cursor", "the cursor does not fit this order")
+            })
+        })
+        .transpose()
+}
+
 /// One page of cadres matching the filter, in the requested order.
 pub fn list(
     conn: &mut DbConn,
@@ -479,29 +494,15 @@ pub fn list(
     let after = params.cursor.as_deref().map(decode_cursor).transpose()?;
     let sort = params.sort.unwrap_or_default();
     let today = today();
-    let bad_cursor =
-        || ApiError::bad_request("invalid_cursor", "the cursor does not fit this order");
     let mut query = repo::filtered(filter, today, conn.engine())
         .select(CadreRow::as_select())
         .limit(limit + 1);
     query = match sort {
         CadreSort::Name | CadreSort::NameDesc => {
-            keyset_page!(
-                query,
-                cadres::sort_key,
-                after.clone(),
-                sort == CadreSort::NameDesc
-            )
+            keyset_page!(query, cadres::sort_key, after, sort == CadreSort::NameDesc)
         }
         CadreSort::BirthDate | CadreSort::BirthDateDesc => {
-            let after = after
-                .clone()
-                .map(|(key, id)| {
-                    NaiveDate::parse_from_str(&key, "%Y-%m-%d")
-                        .map(|key| (key, id))
-                        .map_err(|_| bad_cursor())
-                })
-                .transpose()?;
+            let after = cursor_key(after, |key| NaiveDate::parse_from_str(key, "%Y-%m-%d").ok())?;
             keyset_page!(
                 query,
                 cadres::birth_date,
@@ -510,14 +511,9 @@ pub fn list(
             )
         }
         CadreSort::UpdatedAt | CadreSort::UpdatedAtDesc => {
-            let after = after
-                .clone()
-                .map(|(key, id)| {
-                    NaiveDateTime::parse_from_str(&key, "%Y-%m-%dT%H:%M:%S%.f")
-                        .map(|key| (key, id))
-                        .map_err(|_| bad_cursor())
-                })
-                .transpose()?;
+            let after = cursor_key(after, |key| {
+                NaiveDateTime::parse_from_str(key, "%Y-%m-%dT%H:%M:%S%.f").ok()
+            })?;
             keyset_page!(
                 query,
                 cadres::updated_at,

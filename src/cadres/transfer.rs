@@ -633,7 +633,11 @@ pub fn import(
 pub fn template(format: FileFormat) -> Result<Vec<u8>, ApiError> {
     let header: Vec<&str> = COLUMNS.iter().map(|c| c.header).collect();
     match format {
-        FileFormat::Csv => csv_bytes(&[header.iter().map(|s| (*s).to_owned()).collect()]),
+        FileFormat::Csv => {
+            let mut sink = ExportSink::new(FileFormat::Csv)?;
+            sink.write(&header.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())?;
+            sink.finish()
+        }
         FileFormat::Xlsx => {
             let notes: Vec<Vec<String>> = std::iter::once(vec![
                 "列".to_owned(),
@@ -722,18 +726,6 @@ impl ExportSink {
             ExportSink::Xlsx(mut workbook, _) => workbook.save_to_buffer().map_err(xlsx_failed),
         }
     }
-}
-
-fn csv_bytes(rows: &[Vec<String>]) -> Result<Vec<u8>, ApiError> {
-    let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    for row in rows {
-        writer
-            .write_record(row)
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-    }
-    writer
-        .into_inner()
-        .map_err(|e| ApiError::internal(e.to_string()))
 }
 
 fn xlsx_bytes(sheets: &[(&str, Vec<Vec<String>>)]) -> Result<Vec<u8>, ApiError> {

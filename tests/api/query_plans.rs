@@ -102,6 +102,28 @@ fn plan(conn: &mut DbConn, sql: &str, binds: &str) -> Vec<String> {
     }
 }
 
+/// Runs the service's list and returns the SQL of its page query (the first statement that
+/// reads `cadres`, as `statements` recorded it) with that statement's plan.
+fn planned_page(
+    conn: &mut DbConn,
+    statements: &Mutex<Vec<String>>,
+    filter: &CadreFilter,
+    params: &CadrePageParams,
+) -> (String, Vec<String>) {
+    statements.lock().unwrap().clear();
+    tongxin::cadres::service::list(conn, filter, params).unwrap();
+    let page_query = statements
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|s| s.contains("FROM `cadres`") || s.contains("FROM \"cadres\""))
+        .cloned()
+        .expect("the list reads cadres");
+    let (sql, binds) = page_query.split_once(" -- binds: ").unwrap();
+    let plan = plan(conn, sql, binds);
+    (sql.to_owned(), plan)
+}
+
 fn scans_cadres(plan: &[String]) -> bool {
     plan.iter().any(|line| {
         let line = line.trim_start_matches([' ', '-', '>']);
@@ -197,17 +219,7 @@ async fn every_cadre_filter_and_sort_is_served_by_an_index() {
             let params = Query::<CadrePageParams>::from_query(sort)
                 .unwrap()
                 .into_inner();
-            statements.lock().unwrap().clear();
-            tongxin::cadres::service::list(conn, &cadre_filter, &params).unwrap();
-            let page_query = statements
-                .lock()
-                .unwrap()
-                .iter()
-                .find(|s| s.contains("FROM `cadres`") || s.contains("FROM \"cadres\""))
-                .cloned()
-                .expect("the list reads cadres");
-            let (sql, binds) = page_query.split_once(" -- binds: ").unwrap();
-            let plan = plan(conn, sql, binds);
+            let (sql, plan) = planned_page(conn, &statements, &cadre_filter, &params);
             assert!(
                 !scans_cadres(&plan),
                 "{filter}&{sort} scans cadres:\n{}\n{sql}",
@@ -251,11 +263,7 @@ async fn every_cadre_filter_and_sort_is_served_by_an_index() {
         let later = Query::<CadrePageParams>::from_query(&format!("{sort}&cursor={cursor}"))
             .unwrap()
             .into_inner();
-        statements.lock().unwrap().clear();
-        tongxin::cadres::service::list(conn, &filter, &later).unwrap();
-        let page_query = statements.lock().unwrap()[0].clone();
-        let (sql, binds) = page_query.split_once(" -- binds: ").unwrap();
-        let plan = plan(conn, sql, binds);
+        let (_, plan) = planned_page(conn, &statements, &filter, &later);
         let seeks = plan.iter().any(|line| {
             (line.contains("Index Cond") || line.trim_start().starts_with("SEARCH cadres"))
                 && line.contains(column)
