@@ -2,9 +2,11 @@
 """API fuzzing: schemathesis against the served OpenAPI document, once per role and once
 without a token, on a fresh server with demo data (see demo_server.py).
 
-Checks: no 5xx, every status, content type, header and body as documented, and without a
-token no 2xx except the public routes (schemathesis' `ignored_auth`). Which role may do what
-is proved route by route in the Rust test `access::every_route_and_role_follows_the_table`.
+Checks: no 5xx, every status, content type, header and body as documented, no 2xx for a role
+the operation's documented roles leave out (`documented_roles` in fuzz_hooks.py), and without a
+token no 2xx except the public routes (schemathesis' `ignored_auth`). The Rust test
+`access::every_route_and_role_follows_the_table` holds the documented roles to the role table
+and proves each refusal route by route.
 
     python3 .ci/fuzz.py --schemathesis /path/to/venv/bin/schemathesis [--database-url ...]
 """
@@ -27,6 +29,7 @@ CHECKS = ",".join([
     "response_headers_conformance",
     "response_schema_conformance",
     "unsupported_method",
+    "documented_roles",
 ])
 
 
@@ -61,8 +64,11 @@ def main():
             ]
             if role:
                 command += ["--header", f"Authorization: Bearer {demo.tokens[role]}"]
+            hooks_env = dict(os.environ, SCHEMATHESIS_HOOKS="fuzz_hooks",
+                             TONGXIN_FUZZ_ROLE=role or "",
+                             PYTHONPATH=os.path.dirname(CONFIG))
             # schemathesis keeps a cache in its working directory: keep it out of the repo.
-            result = subprocess.run(command, capture_output=True, text=True,
+            result = subprocess.run(command, capture_output=True, text=True, env=hooks_env,
                                     cwd=demo.env["TONGXIN_DATA_DIR"])
             name = role or "no token"
             seconds = time.monotonic() - started

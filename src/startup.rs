@@ -25,7 +25,7 @@ use crate::crypto::DataKey;
 use crate::db::{self, DbConn, DbPool};
 use crate::error::ApiError;
 use crate::meetings;
-use crate::openapi::{add_common_problems, ApiDoc};
+use crate::openapi::{self, ApiDoc};
 use crate::{appointments, contacts, jobs, notifications, suggestions};
 use crate::{health, web as http};
 
@@ -61,7 +61,7 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let mut doc = with_routes(App::new().into_utoipa_app())
         .split_for_parts()
         .1;
-    add_common_problems(&mut doc);
+    openapi::complete(&mut doc);
     doc
 }
 
@@ -150,7 +150,7 @@ impl Application {
                 .app_data(http::query_config())
                 .app_data(http::path_config())
                 .openapi_service(|mut api| {
-                    add_common_problems(&mut api);
+                    openapi::complete(&mut api);
                     SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", api)
                 })
                 .default_service(web::to(http::no_such_route))

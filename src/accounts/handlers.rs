@@ -195,7 +195,7 @@ pub async fn change_password(
         (status = 200, body = inline(Page<UserView>)),
         (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["UsersRead"]))
 )]
 #[get("/users")]
 pub async fn list_users(
@@ -218,7 +218,7 @@ pub async fn list_users(
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["UsersManage"]))
 )]
 #[post("/users")]
 pub async fn create_user(
@@ -247,7 +247,7 @@ pub async fn create_user(
         (status = 200, body = UserView, headers(("ETag" = String))),
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["UsersRead"]))
 )]
 #[get("/users/{id:[0-9]+}")]
 pub async fn get_user(
@@ -272,7 +272,7 @@ pub async fn get_user(
         (status = 409, body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"),
         (status = 428, body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["UsersManage"]))
 )]
 #[patch("/users/{id:[0-9]+}")]
 pub async fn update_user(
@@ -303,7 +303,7 @@ pub async fn update_user(
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["UsersManage"]))
 )]
 #[post("/users/{id:[0-9]+}/reset-password")]
 pub async fn reset_password(
@@ -336,7 +336,7 @@ pub async fn reset_password(
         (status = 200, body = inline(Page<UnitView>)),
         (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["UnitsRead"]))
 )]
 #[get("/units")]
 pub async fn list_units(
@@ -359,7 +359,7 @@ pub async fn list_units(
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["UnitsManage"]))
 )]
 #[post("/units")]
 pub async fn create_unit(
@@ -381,7 +381,7 @@ pub async fn create_unit(
         (status = 200, body = UnitView, headers(("ETag" = String))),
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["UnitsRead"]))
 )]
 #[get("/units/{id:[0-9]+}")]
 pub async fn get_unit(
@@ -405,7 +405,7 @@ pub async fn get_unit(
         (status = 409, body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"),
         (status = 428, body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["UnitsManage"]))
 )]
 #[patch("/units/{id:[0-9]+}")]
 pub async fn update_unit(

@@ -22,7 +22,7 @@ fn check_own_or(user: &AuthUser, permission: Permission, cadre_id: i64) -> Resul
 }
 
 /// The talent pool, optionally by stage or cadre.
-#[utoipa::path(tag = "appointments", params(EntryQuery), responses((status = 200, body = Vec<EntryView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "appointments", params(EntryQuery), responses((status = 200, body = Vec<EntryView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["PoolRead"])))]
 #[get("/talent-pool")]
 pub async fn list_entries(
     _auth: Authorized<can::PoolRead>,
@@ -37,7 +37,7 @@ pub async fn list_entries(
 }
 
 /// Enter a cadre into the talent pool, with how it was found.
-#[utoipa::path(tag = "appointments", request_body = CreateEntryRequest, responses((status = 201, body = EntryView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "appointments", request_body = CreateEntryRequest, responses((status = 201, body = EntryView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["PoolManage"])))]
 #[post("/talent-pool")]
 pub async fn create_entry(
     auth: Authorized<can::PoolManage>,
@@ -55,7 +55,7 @@ pub async fn create_entry(
 }
 
 /// One entry with its moves, time in stage, and approvals.
-#[utoipa::path(tag = "appointments", params(("id" = i64, Path)), responses((status = 200, body = EntryView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "appointments", params(("id" = i64, Path)), responses((status = 200, body = EntryView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["PoolRead"])))]
 #[get("/talent-pool/{id:[0-9]+}")]
 pub async fn get_entry(
     _auth: Authorized<can::PoolRead>,
@@ -71,7 +71,7 @@ pub async fn get_entry(
 
 /// Move an entry to the next stage (to `inspected` or `decided`: propose, for joint approval),
 /// or withdraw it with a reason. `appointed` needs an appointment record.
-#[utoipa::path(tag = "appointments", params(("id" = i64, Path)), request_body = StageRequest, responses((status = 200, body = EntryView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "appointments", params(("id" = i64, Path)), request_body = StageRequest, responses((status = 200, body = EntryView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["PoolManage"])))]
 #[post("/talent-pool/{id:[0-9]+}/transitions")]
 pub async fn transition(
     auth: Authorized<can::PoolManage>,
@@ -91,7 +91,7 @@ pub async fn transition(
 }
 
 /// Approve or reject a proposed move: one approval from each department, not the proposer.
-#[utoipa::path(tag = "appointments", params(("id" = i64, Path)), request_body = ApprovalRequest, responses((status = 200, body = EntryView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "appointments", params(("id" = i64, Path)), request_body = ApprovalRequest, responses((status = 200, body = EntryView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["PoolApprove"])))]
 #[post("/talent-pool/{id:[0-9]+}/approvals")]
 pub async fn approve(
     auth: Authorized<can::PoolApprove>,
@@ -112,7 +112,7 @@ pub async fn approve(
 }
 
 /// A cadre's cultivation records.
-#[utoipa::path(tag = "appointments", params(("id" = i64, Path)), responses((status = 200, body = Vec<CultivationView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "appointments", params(("id" = i64, Path)), responses((status = 200, body = Vec<CultivationView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["PoolRead"])))]
 #[get("/cadres/{id:[0-9]+}/cultivation")]
 pub async fn list_cultivation(
     _auth: Authorized<can::PoolRead>,
@@ -126,7 +126,7 @@ pub async fn list_cultivation(
 }
 
 /// Record training, a secondment (挂职) or a practice post.
-#[utoipa::path(tag = "appointments", params(("id" = i64, Path)), request_body = CultivationRequest, responses((status = 201, body = CultivationView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "appointments", params(("id" = i64, Path)), request_body = CultivationRequest, responses((status = 201, body = CultivationView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["CultivationWrite"])))]
 #[post("/cadres/{id:[0-9]+}/cultivation")]
 pub async fn add_cultivation(
     auth: Authorized<can::CultivationWrite>,
@@ -145,7 +145,7 @@ pub async fn add_cultivation(
 }
 
 /// Recommendations, optionally of one cadre.
-#[utoipa::path(tag = "appointments", params(RecommendationQuery), responses((status = 200, body = Vec<RecommendationView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "appointments", params(RecommendationQuery), responses((status = 200, body = Vec<RecommendationView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["PoolRead"])))]
 #[get("/recommendations")]
 pub async fn list_recommendations(
     _auth: Authorized<can::PoolRead>,
@@ -162,7 +162,7 @@ pub async fn list_recommendations(
 }
 
 /// Record a recommendation: by whom, for which kind of post, why.
-#[utoipa::path(tag = "appointments", request_body = RecommendationRequest, responses((status = 201, body = RecommendationView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "appointments", request_body = RecommendationRequest, responses((status = 201, body = RecommendationView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["CultivationWrite"])))]
 #[post("/recommendations")]
 pub async fn add_recommendation(
     auth: Authorized<can::CultivationWrite>,
@@ -180,7 +180,7 @@ pub async fn add_recommendation(
 }
 
 /// A cadre's current appointment records (a representative: its own).
-#[utoipa::path(tag = "appointments", params(("id" = i64, Path)), responses((status = 200, body = Vec<AppointmentView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "appointments", params(("id" = i64, Path)), responses((status = 200, body = Vec<AppointmentView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["AppointmentsView"])))]
 #[get("/cadres/{id:[0-9]+}/appointments")]
 pub async fn list_appointments(
     auth: Authorized<can::AppointmentsView>,
@@ -196,7 +196,7 @@ pub async fn list_appointments(
 }
 
 /// Record an appointment, removal or transfer.
-#[utoipa::path(tag = "appointments", params(("id" = i64, Path)), request_body = AppointmentRequest, responses((status = 201, body = AppointmentView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "appointments", params(("id" = i64, Path)), request_body = AppointmentRequest, responses((status = 201, body = AppointmentView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["AppointmentsWrite"])))]
 #[post("/cadres/{id:[0-9]+}/appointments")]
 pub async fn create_appointment(
     auth: Authorized<can::AppointmentsWrite>,
@@ -215,7 +215,7 @@ pub async fn create_appointment(
 }
 
 /// Correct a record: a new record supersedes it, with the reason; both stay visible.
-#[utoipa::path(tag = "appointments", params(("id" = i64, Path)), request_body = CorrectionRequest, responses((status = 201, body = AppointmentView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "appointments", params(("id" = i64, Path)), request_body = CorrectionRequest, responses((status = 201, body = AppointmentView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["AppointmentsWrite"])))]
 #[post("/appointments/{id:[0-9]+}/corrections")]
 pub async fn correct_appointment(
     auth: Authorized<can::AppointmentsWrite>,
@@ -235,7 +235,7 @@ pub async fn correct_appointment(
 
 /// What the system recorded as current at the end of `as_of` (default today), who recorded
 /// each record and when, and every correction.
-#[utoipa::path(tag = "appointments", params(("id" = i64, Path), HistoryQuery), responses((status = 200, body = History), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "appointments", params(("id" = i64, Path), HistoryQuery), responses((status = 200, body = History), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["AppointmentsView"])))]
 #[get("/cadres/{id:[0-9]+}/appointments/history")]
 pub async fn history(
     auth: Authorized<can::AppointmentsView>,
@@ -253,7 +253,7 @@ pub async fn history(
 }
 
 /// Annual assessments, by cadre or year.
-#[utoipa::path(tag = "appointments", params(AssessmentQuery), responses((status = 200, body = Vec<AssessmentView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "appointments", params(AssessmentQuery), responses((status = 200, body = Vec<AssessmentView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["AssessmentsRead"])))]
 #[get("/assessments")]
 pub async fn list_assessments(
     _auth: Authorized<can::AssessmentsRead>,
@@ -270,7 +270,7 @@ pub async fn list_assessments(
 }
 
 /// Record a cadre's annual assessment (one per year).
-#[utoipa::path(tag = "appointments", request_body = AssessmentRequest, responses((status = 201, body = AssessmentView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "appointments", request_body = AssessmentRequest, responses((status = 201, body = AssessmentView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["AssessmentsWrite"])))]
 #[post("/assessments")]
 pub async fn record_assessment(
     auth: Authorized<can::AssessmentsWrite>,
@@ -288,7 +288,7 @@ pub async fn record_assessment(
 }
 
 /// Evaluation cycles.
-#[utoipa::path(tag = "appointments", responses((status = 200, body = Vec<CycleView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "appointments", responses((status = 200, body = Vec<CycleView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["EvaluationsView"])))]
 #[get("/evaluation-cycles")]
 pub async fn list_cycles(
     _auth: Authorized<can::EvaluationsView>,
@@ -298,7 +298,7 @@ pub async fn list_cycles(
 }
 
 /// Open an evaluation cycle with named, weighted criteria.
-#[utoipa::path(tag = "appointments", request_body = CycleRequest, responses((status = 201, body = CycleView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "appointments", request_body = CycleRequest, responses((status = 201, body = CycleView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["EvaluationsManage"])))]
 #[post("/evaluation-cycles")]
 pub async fn create_cycle(
     auth: Authorized<can::EvaluationsManage>,
@@ -316,7 +316,7 @@ pub async fn create_cycle(
 }
 
 /// Close a cycle: its ratings and results become visible to the readers.
-#[utoipa::path(tag = "appointments", params(("id" = i64, Path)), responses((status = 200, body = CycleView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "appointments", params(("id" = i64, Path)), responses((status = 200, body = CycleView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["EvaluationsManage"])))]
 #[post("/evaluation-cycles/{id:[0-9]+}/close")]
 pub async fn close_cycle(
     auth: Authorized<can::EvaluationsManage>,
@@ -335,7 +335,7 @@ pub async fn close_cycle(
 }
 
 /// The ratings one may see: one's own while the cycle is open; all, with the results, after.
-#[utoipa::path(tag = "appointments", params(("id" = i64, Path)), responses((status = 200, body = CycleRatings), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "appointments", params(("id" = i64, Path)), responses((status = 200, body = CycleRatings), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["EvaluationsView"])))]
 #[get("/evaluation-cycles/{id:[0-9]+}/ratings")]
 pub async fn list_ratings(
     auth: Authorized<can::EvaluationsView>,
@@ -357,7 +357,7 @@ pub async fn list_ratings(
 
 /// Rate a cadre on every criterion of an open cycle (UFWD, Organization Department, or a user
 /// of the cadre's own unit).
-#[utoipa::path(tag = "appointments", params(("id" = i64, Path)), request_body = RatingRequest, responses((status = 201, body = RatingView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "appointments", params(("id" = i64, Path)), request_body = RatingRequest, responses((status = 201, body = RatingView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["EvaluationsRate"])))]
 #[post("/evaluation-cycles/{id:[0-9]+}/ratings")]
 pub async fn rate(
     auth: Authorized<can::EvaluationsRate>,
@@ -377,7 +377,7 @@ pub async fn rate(
 }
 
 /// Appointment targets.
-#[utoipa::path(tag = "appointments", responses((status = 200, body = Vec<TargetView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "appointments", responses((status = 200, body = Vec<TargetView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["AppointmentsRead"])))]
 #[get("/appointment-targets")]
 pub async fn list_targets(
     _auth: Authorized<can::AppointmentsRead>,
@@ -387,7 +387,7 @@ pub async fn list_targets(
 }
 
 /// Set a target share of non-party cadres among a unit's or a level's leadership posts.
-#[utoipa::path(tag = "appointments", request_body = TargetRequest, responses((status = 201, body = TargetView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "appointments", request_body = TargetRequest, responses((status = 201, body = TargetView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["AppointmentsWrite"])))]
 #[post("/appointment-targets")]
 pub async fn create_target(
     auth: Authorized<can::AppointmentsWrite>,
@@ -405,7 +405,7 @@ pub async fn create_target(
 }
 
 /// Targets against today's appointments, the pipeline per stage, mean time to appointment.
-#[utoipa::path(tag = "appointments", responses((status = 200, body = AppointmentStats), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "appointments", responses((status = 200, body = AppointmentStats), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["AppointmentsRead"])))]
 #[get("/stats/appointments")]
 pub async fn appointment_stats(
     _auth: Authorized<can::AppointmentsRead>,
@@ -419,7 +419,7 @@ pub async fn appointment_stats(
 }
 
 /// Everything about one person, each part where the caller's role may see it.
-#[utoipa::path(tag = "appointments", params(("id" = i64, Path)), responses((status = 200, body = Overview), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "appointments", params(("id" = i64, Path)), responses((status = 200, body = Overview), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["CadreView"])))]
 #[get("/cadres/{id:[0-9]+}/overview")]
 pub async fn cadre_overview(
     auth: Authorized<can::CadreView>,

@@ -94,7 +94,7 @@ impl From<AuditRow> for AuditEventView {
         (status = 200, body = inline(Page<AuditEventView>)),
         (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["AuditRead"]))
 )]
 #[get("/audit/events")]
 pub async fn list_events(
@@ -144,7 +144,7 @@ pub async fn list_events(
         (status = 200, body = VerifyReport),
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["AuditRead"]))
 )]
 #[get("/audit/verify")]
 pub async fn verify_chain(

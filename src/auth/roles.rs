@@ -94,6 +94,21 @@ macro_rules! permissions {
             $($(#[$doc])* $name,)+
         }
 
+        impl Permission {
+            pub const ALL: &'static [Permission] = &[$(Permission::$name,)+];
+
+            /// The name handlers give in their OpenAPI annotation (see `openapi::name_roles`).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Permission::$name => stringify!($name),)+
+                }
+            }
+
+            pub fn from_name(name: &str) -> Option<Permission> {
+                Permission::ALL.iter().copied().find(|p| p.name() == name)
+            }
+        }
+
         /// Permission markers for `Authorized<P>`, one per `Permission`.
         pub mod can {
             use super::Permission;
@@ -317,6 +332,14 @@ pub fn permissions(role: Role) -> &'static [Permission] {
 
 pub fn roles_allow(roles: &[Role], permission: Permission) -> bool {
     roles.iter().any(|r| permissions(*r).contains(&permission))
+}
+
+/// The roles holding a permission, in `Role::ALL` order.
+pub fn roles_holding(permission: Permission) -> Vec<Role> {
+    Role::ALL
+        .into_iter()
+        .filter(|role| permissions(*role).contains(&permission))
+        .collect()
 }
 
 #[cfg(test)]

@@ -61,7 +61,7 @@ fn file_response(bytes: Vec<u8>, format: FileFormat, name: &str) -> HttpResponse
         (status = 200, body = inline(Page<CadreView>)),
         (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["CadresRead"]))
 )]
 #[get("/cadres")]
 pub async fn list_cadres(
@@ -83,7 +83,7 @@ pub async fn list_cadres(
         (status = 201, body = CadreView),
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["CadresWrite"]))
 )]
 #[post("/cadres")]
 pub async fn create_cadre(
@@ -112,7 +112,7 @@ pub async fn create_cadre(
         (status = 200, body = CadreView, headers(("ETag" = String))),
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["CadreView"]))
 )]
 #[get("/cadres/{id:[0-9]+}")]
 pub async fn get_cadre(
@@ -136,7 +136,7 @@ pub async fn get_cadre(
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["CadresWrite"]))
 )]
 #[patch("/cadres/{id:[0-9]+}")]
 pub async fn update_cadre(
@@ -167,7 +167,7 @@ pub async fn update_cadre(
         (status = 200, body = CadreView),
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["CadresWrite"]))
 )]
 #[post("/cadres/{id:[0-9]+}/archive")]
 pub async fn archive_cadre(
@@ -195,7 +195,7 @@ pub async fn archive_cadre(
         (status = 200, body = CadreView),
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["CadresWrite"]))
 )]
 #[post("/cadres/{id:[0-9]+}/restore")]
 pub async fn restore_cadre(
@@ -223,7 +223,7 @@ pub async fn restore_cadre(
         (status = 200, body = RevealView),
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["CadresReveal"]))
 )]
 #[post("/cadres/{id:[0-9]+}/reveal")]
 pub async fn reveal_cadre(
@@ -252,7 +252,7 @@ pub async fn reveal_cadre(
         (status = 200, body = CadreView),
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["CadresRead"]))
 )]
 #[post("/cadres/lookup")]
 pub async fn lookup_cadre(
@@ -283,7 +283,7 @@ pub async fn lookup_cadre(
         (status = 200, body = Vec<RecordView>),
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["CadreView"]))
 )]
 #[get("/cadres/{id:[0-9]+}/{kind:positions|education|family|rewards|memberships}")]
 pub async fn list_records(
@@ -307,7 +307,7 @@ pub async fn list_records(
         (status = 201, body = RecordView),
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["CadresWrite"]))
 )]
 #[post("/cadres/{id:[0-9]+}/{kind:positions|education|family|rewards|memberships}")]
 pub async fn add_record(
@@ -342,7 +342,7 @@ pub async fn add_record(
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 412, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["CadresWrite"]))
 )]
 #[patch(
     "/cadres/{id:[0-9]+}/{kind:positions|education|family|rewards|memberships}/{record_id:[0-9]+}"
@@ -373,7 +373,7 @@ pub async fn update_record(
         (status = 204, description = "Removed"),
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["CadresWrite"]))
 )]
 #[delete(
     "/cadres/{id:[0-9]+}/{kind:positions|education|family|rewards|memberships}/{record_id:[0-9]+}"
@@ -399,7 +399,7 @@ pub async fn delete_record(
         (status = 200, body = CadreView),
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["OwnProfile"]))
 )]
 #[get("/me/profile")]
 pub async fn my_profile(
@@ -419,7 +419,7 @@ pub async fn my_profile(
         (status = 201, body = CorrectionView),
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["OwnProfile"]))
 )]
 #[post("/me/profile/corrections")]
 pub async fn request_correction(
@@ -443,7 +443,7 @@ pub async fn request_correction(
     tag = "cadres",
     params(CorrectionQuery),
     responses((status = 200, body = inline(Page<CorrectionView>)), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = []))
+    security(("bearer" = ["OwnProfile"]))
 )]
 #[get("/me/profile/corrections")]
 pub async fn my_corrections(
@@ -467,7 +467,7 @@ pub async fn my_corrections(
     tag = "cadres",
     params(CorrectionQuery),
     responses((status = 200, body = inline(Page<CorrectionView>)), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = []))
+    security(("bearer" = ["CorrectionsReview"]))
 )]
 #[get("/profile-corrections")]
 pub async fn list_corrections(
@@ -494,7 +494,7 @@ pub async fn list_corrections(
         (status = 200, body = CorrectionView),
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["CorrectionsReview"]))
 )]
 #[post("/profile-corrections/{id:[0-9]+}/decision")]
 pub async fn decide_correction(
@@ -520,7 +520,7 @@ pub async fn decide_correction(
     tag = "cadres",
     params(CadreFilter),
     responses((status = 200, body = CadreStats), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = []))
+    security(("bearer" = ["CadresRead"]))
 )]
 #[get("/stats/cadres")]
 pub async fn cadre_stats(
@@ -545,7 +545,7 @@ pub async fn cadre_stats(
         (status = 200, description = "The file", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["CadresTransfer"]))
 )]
 #[get("/cadres/export")]
 pub async fn export_cadres(
@@ -567,7 +567,7 @@ pub async fn export_cadres(
     tag = "cadres",
     params(TemplateParams),
     responses((status = 200, description = "The template file"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = []))
+    security(("bearer" = ["CadresTransfer"]))
 )]
 #[get("/cadres/import-template")]
 pub async fn import_template(
@@ -594,7 +594,7 @@ pub async fn import_template(
         (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["CadresTransfer"]))
 )]
 #[post("/cadres/import")]
 pub async fn import_cadres(

@@ -23,7 +23,7 @@ fn viewer(user: &AuthUser) -> Viewer {
 }
 
 /// All terms, oldest first.
-#[utoipa::path(tag = "contacts", responses((status = 200, body = Vec<TermView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "contacts", responses((status = 200, body = Vec<TermView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["ContactsRead"])))]
 #[get("/terms")]
 pub async fn list_terms(
     _auth: Authorized<can::ContactsRead>,
@@ -37,7 +37,7 @@ pub async fn list_terms(
 }
 
 /// Open a term (届) with its contact plan; terms may not overlap.
-#[utoipa::path(tag = "contacts", request_body = CreateTermRequest, responses((status = 201, body = TermView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "contacts", request_body = CreateTermRequest, responses((status = 201, body = TermView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["ContactsManage"])))]
 #[post("/terms")]
 pub async fn create_term(
     auth: Authorized<can::ContactsManage>,
@@ -55,7 +55,7 @@ pub async fn create_term(
 }
 
 /// The pairings of a term (a leader sees its own).
-#[utoipa::path(tag = "contacts", params(("id" = i64, Path), PairingQuery), responses((status = 200, body = Vec<PairingView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "contacts", params(("id" = i64, Path), PairingQuery), responses((status = 200, body = Vec<PairingView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["ContactsRead"])))]
 #[get("/terms/{id:[0-9]+}/pairings")]
 pub async fn list_pairings(
     auth: Authorized<can::ContactsRead>,
@@ -79,7 +79,7 @@ pub async fn list_pairings(
 }
 
 /// Pair a leader with an active cadre for the term.
-#[utoipa::path(tag = "contacts", params(("id" = i64, Path)), request_body = CreatePairingRequest, responses((status = 201, body = PairingView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "contacts", params(("id" = i64, Path)), request_body = CreatePairingRequest, responses((status = 201, body = PairingView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["ContactsManage"])))]
 #[post("/terms/{id:[0-9]+}/pairings")]
 pub async fn create_pairing(
     auth: Authorized<can::ContactsManage>,
@@ -98,7 +98,7 @@ pub async fn create_pairing(
 }
 
 /// A leader leaves the committee: all its open pairings in the term end.
-#[utoipa::path(tag = "contacts", params(("id" = i64, Path)), request_body = LeaderDepartureRequest, responses((status = 200, body = Vec<PairingView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "contacts", params(("id" = i64, Path)), request_body = LeaderDepartureRequest, responses((status = 200, body = Vec<PairingView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["ContactsManage"])))]
 #[post("/terms/{id:[0-9]+}/leader-departures")]
 pub async fn leader_departs(
     auth: Authorized<can::ContactsManage>,
@@ -118,7 +118,7 @@ pub async fn leader_departs(
 }
 
 /// End one pairing, with a reason.
-#[utoipa::path(tag = "contacts", params(("id" = i64, Path)), request_body = EndPairingRequest, responses((status = 200, body = PairingView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "contacts", params(("id" = i64, Path)), request_body = EndPairingRequest, responses((status = 200, body = PairingView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["ContactsManage"])))]
 #[post("/pairings/{id:[0-9]+}/end")]
 pub async fn end_pairing(
     auth: Authorized<can::ContactsManage>,
@@ -138,7 +138,7 @@ pub async fn end_pairing(
 }
 
 /// Campaigns (e.g. the summer heart-to-heart talks), optionally of one term.
-#[utoipa::path(tag = "contacts", params(CampaignQuery), responses((status = 200, body = Vec<CampaignView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "contacts", params(CampaignQuery), responses((status = 200, body = Vec<CampaignView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["ContactsRead"])))]
 #[get("/campaigns")]
 pub async fn list_campaigns(
     _auth: Authorized<can::ContactsRead>,
@@ -152,7 +152,7 @@ pub async fn list_campaigns(
 }
 
 /// Open a campaign with a date window inside a term.
-#[utoipa::path(tag = "contacts", request_body = CreateCampaignRequest, responses((status = 201, body = CampaignView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "contacts", request_body = CreateCampaignRequest, responses((status = 201, body = CampaignView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["ContactsManage"])))]
 #[post("/campaigns")]
 pub async fn create_campaign(
     auth: Authorized<can::ContactsManage>,
@@ -170,7 +170,7 @@ pub async fn create_campaign(
 }
 
 /// The talks of a pairing, newest first (a leader: only its own pairings).
-#[utoipa::path(tag = "contacts", params(("id" = i64, Path)), responses((status = 200, body = Vec<TalkView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "contacts", params(("id" = i64, Path)), responses((status = 200, body = Vec<TalkView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["ContactsRead"])))]
 #[get("/pairings/{id:[0-9]+}/talks")]
 pub async fn list_talks(
     auth: Authorized<can::ContactsRead>,
@@ -188,7 +188,7 @@ pub async fn list_talks(
 }
 
 /// Record a talk held under one's own pairing (and any other pairings it covered).
-#[utoipa::path(tag = "contacts", params(("id" = i64, Path)), request_body = CreateTalkRequest, responses((status = 201, body = TalkView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "contacts", params(("id" = i64, Path)), request_body = CreateTalkRequest, responses((status = 201, body = TalkView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["TalksWrite"])))]
 #[post("/pairings/{id:[0-9]+}/talks")]
 pub async fn create_talk(
     auth: Authorized<can::TalksWrite>,
@@ -212,7 +212,7 @@ pub async fn create_talk(
 }
 
 /// One talk; its private notes only for its author.
-#[utoipa::path(tag = "contacts", params(("id" = i64, Path)), responses((status = 200, body = TalkView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "contacts", params(("id" = i64, Path)), responses((status = 200, body = TalkView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["ContactsRead"])))]
 #[get("/talks/{id:[0-9]+}")]
 pub async fn get_talk(
     auth: Authorized<can::ContactsRead>,
@@ -230,7 +230,7 @@ pub async fn get_talk(
 
 /// Correct one's talk record within 7 days of recording it (`If-Match` required); after that,
 /// `409 correction_window_closed`: add a note instead.
-#[utoipa::path(tag = "contacts", params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag read")), request_body = UpdateTalkRequest, responses((status = 200, body = TalkView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "contacts", params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag read")), request_body = UpdateTalkRequest, responses((status = 200, body = TalkView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["TalksWrite"])))]
 #[patch("/talks/{id:[0-9]+}")]
 pub async fn update_talk(
     auth: Authorized<can::TalksWrite>,
@@ -256,7 +256,7 @@ pub async fn update_talk(
 }
 
 /// Add a note to one's talk record (the way to amend it after 7 days).
-#[utoipa::path(tag = "contacts", params(("id" = i64, Path)), request_body = NoteRequest, responses((status = 201, body = TalkView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "contacts", params(("id" = i64, Path)), request_body = NoteRequest, responses((status = 201, body = TalkView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["TalksWrite"])))]
 #[post("/talks/{id:[0-9]+}/notes")]
 pub async fn add_note(
     auth: Authorized<can::TalksWrite>,
@@ -280,7 +280,7 @@ pub async fn add_note(
 }
 
 /// The follow-up items of a talk.
-#[utoipa::path(tag = "contacts", params(("id" = i64, Path)), responses((status = 200, body = Vec<FollowUpView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "contacts", params(("id" = i64, Path)), responses((status = 200, body = Vec<FollowUpView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["ContactsRead"])))]
 #[get("/talks/{id:[0-9]+}/follow-ups")]
 pub async fn list_follow_ups(
     auth: Authorized<can::ContactsRead>,
@@ -298,7 +298,7 @@ pub async fn list_follow_ups(
 }
 
 /// Add a follow-up item to one's talk.
-#[utoipa::path(tag = "contacts", params(("id" = i64, Path)), request_body = FollowUpRequest, responses((status = 201, body = FollowUpView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "contacts", params(("id" = i64, Path)), request_body = FollowUpRequest, responses((status = 201, body = FollowUpView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["TalksWrite"])))]
 #[post("/talks/{id:[0-9]+}/follow-ups")]
 pub async fn add_follow_up(
     auth: Authorized<can::TalksWrite>,
@@ -322,7 +322,7 @@ pub async fn add_follow_up(
 }
 
 /// Mark a follow-up done with its outcome, or move its due date.
-#[utoipa::path(tag = "contacts", params(("id" = i64, Path)), request_body = UpdateFollowUpRequest, responses((status = 200, body = FollowUpView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "contacts", params(("id" = i64, Path)), request_body = UpdateFollowUpRequest, responses((status = 200, body = FollowUpView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["TalksWrite"])))]
 #[patch("/follow-ups/{id:[0-9]+}")]
 pub async fn update_follow_up(
     auth: Authorized<can::TalksWrite>,
@@ -347,7 +347,7 @@ pub async fn update_follow_up(
 }
 
 /// Coverage of the contact plan for a term and year.
-#[utoipa::path(tag = "contacts", params(CoverageQuery), responses((status = 200, body = Coverage), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "contacts", params(CoverageQuery), responses((status = 200, body = Coverage), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["ContactsReadAll"])))]
 #[get("/contacts/coverage")]
 pub async fn contact_coverage(
     _auth: Authorized<can::ContactsReadAll>,
@@ -375,7 +375,7 @@ pub async fn contact_coverage(
 }
 
 /// The talks held with the signed-in representative: dates, forms, leaders and follow-ups.
-#[utoipa::path(tag = "contacts", responses((status = 200, body = Vec<MyTalkView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(tag = "contacts", responses((status = 200, body = Vec<MyTalkView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")), security(("bearer" = ["OwnTalks"])))]
 #[get("/me/talks")]
 pub async fn my_talks(
     auth: Authorized<can::OwnTalks>,

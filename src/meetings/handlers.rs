@@ -17,7 +17,7 @@ use crate::web::{if_match, with_etag, Page, ValidatedJson, ValidatedQuery};
 /// List meetings, filtered by period, kind, status and convening unit.
 #[utoipa::path(tag = "meetings", params(MeetingQuery),
     responses((status = 200, body = inline(Page<MeetingView>)), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["MeetingsRead"])))]
 #[get("/meetings")]
 pub async fn list_meetings(
     _auth: Authorized<can::MeetingsRead>,
@@ -33,7 +33,7 @@ pub async fn list_meetings(
 /// Schedule a meeting (as a draft).
 #[utoipa::path(tag = "meetings", request_body = CreateMeetingRequest,
     responses((status = 201, body = MeetingView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["MeetingsManage"])))]
 #[post("/meetings")]
 pub async fn create_meeting(
     auth: Authorized<can::MeetingsManage>,
@@ -52,7 +52,7 @@ pub async fn create_meeting(
 /// representatives or with exemptions, acceptance and attendance rates.
 #[utoipa::path(tag = "meetings", params(PeriodQuery),
     responses((status = 200, body = Compliance), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["MeetingsRead"])))]
 #[get("/meetings/compliance")]
 pub async fn compliance(
     _auth: Authorized<can::MeetingsRead>,
@@ -70,7 +70,7 @@ pub async fn compliance(
 /// Participation over a period: per representative, per party, per meeting kind.
 #[utoipa::path(tag = "meetings", params(PeriodQuery),
     responses((status = 200, body = Participation), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["MeetingsRead"])))]
 #[get("/stats/participation")]
 pub async fn participation(
     _auth: Authorized<can::MeetingsRead>,
@@ -88,7 +88,7 @@ pub async fn participation(
 /// One meeting with its agenda; the ETag is the record's version.
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)),
     responses((status = 200, body = MeetingView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["MeetingsRead"])))]
 #[get("/meetings/{id:[0-9]+}")]
 pub async fn get_meeting(
     _auth: Authorized<can::MeetingsRead>,
@@ -103,7 +103,7 @@ pub async fn get_meeting(
 /// Change the title, time or place of a draft or prepared meeting (`If-Match` required).
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path), ("If-Match" = String, Header, description = "The ETag read")), request_body = UpdateMeetingRequest,
     responses((status = 200, body = MeetingView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["MeetingsManage"])))]
 #[patch("/meetings/{id:[0-9]+}")]
 pub async fn update_meeting(
     auth: Authorized<can::MeetingsManage>,
@@ -128,7 +128,7 @@ pub async fn update_meeting(
 /// meeting whose major decisions have no invited representative and no exemption.
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)), request_body = TransitionRequest,
     responses((status = 200, body = MeetingView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["MeetingsManage"])))]
 #[post("/meetings/{id:[0-9]+}/transitions")]
 pub async fn transition(
     auth: Authorized<can::MeetingsManage>,
@@ -150,7 +150,7 @@ pub async fn transition(
 /// Record why a draft meeting may be prepared without representatives for its major decisions.
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)), request_body = ExemptionRequest,
     responses((status = 200, body = MeetingView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["MeetingsManage"])))]
 #[post("/meetings/{id:[0-9]+}/exemption")]
 pub async fn exempt(
     auth: Authorized<can::MeetingsManage>,
@@ -172,7 +172,7 @@ pub async fn exempt(
 /// The agenda of a meeting, in order.
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)),
     responses((status = 200, body = Vec<AgendaItemView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["MeetingsRead"])))]
 #[get("/meetings/{id:[0-9]+}/agenda-items")]
 pub async fn list_items(
     _auth: Authorized<can::MeetingsRead>,
@@ -188,7 +188,7 @@ pub async fn list_items(
 /// Add an agenda item with its subjects.
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)), request_body = AgendaItemRequest,
     responses((status = 201, body = AgendaItemView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["MeetingsManage"])))]
 #[post("/meetings/{id:[0-9]+}/agenda-items")]
 pub async fn add_item(
     auth: Authorized<can::MeetingsManage>,
@@ -209,7 +209,7 @@ pub async fn add_item(
 /// Change an agenda item.
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)), request_body = UpdateAgendaItemRequest,
     responses((status = 200, body = AgendaItemView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["MeetingsManage"])))]
 #[patch("/agenda-items/{id:[0-9]+}")]
 pub async fn update_item(
     auth: Authorized<can::MeetingsManage>,
@@ -231,7 +231,7 @@ pub async fn update_item(
 /// Ranked candidates for each agenda item, with the subjects matched and the level rule.
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path), CandidateQuery),
     responses((status = 200, body = Vec<ItemCandidates>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["MeetingsRead"])))]
 #[get("/meetings/{id:[0-9]+}/candidates")]
 pub async fn candidates(
     _auth: Authorized<can::MeetingsRead>,
@@ -249,7 +249,7 @@ pub async fn candidates(
 /// The invitations of a meeting.
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)),
     responses((status = 200, body = Vec<InvitationView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["MeetingsRead"])))]
 #[get("/meetings/{id:[0-9]+}/invitations")]
 pub async fn list_invitations(
     _auth: Authorized<can::MeetingsRead>,
@@ -265,7 +265,7 @@ pub async fn list_invitations(
 /// Invite a representative: a candidate, or anyone with a reason.
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)), request_body = InviteRequest,
     responses((status = 201, body = InvitationView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["MeetingsManage"])))]
 #[post("/meetings/{id:[0-9]+}/invitations")]
 pub async fn invite(
     auth: Authorized<can::MeetingsManage>,
@@ -283,7 +283,7 @@ pub async fn invite(
 /// Record attendance after the meeting (held or closed).
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)), request_body = AttendanceRequest,
     responses((status = 200, body = InvitationView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["MeetingsManage"])))]
 #[patch("/invitations/{id:[0-9]+}")]
 pub async fn record_attendance(
     auth: Authorized<can::MeetingsManage>,
@@ -305,7 +305,7 @@ pub async fn record_attendance(
 /// The signed-in representative's invitations, newest first.
 #[utoipa::path(tag = "meetings",
     responses((status = 200, body = Vec<InvitationView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["OwnParticipation"])))]
 #[get("/me/invitations")]
 pub async fn my_invitations(
     auth: Authorized<can::OwnParticipation>,
@@ -325,7 +325,7 @@ pub async fn my_invitations(
 /// Accept, or decline with a reason, before the meeting starts. Another's invitation is 404.
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)), request_body = ResponseRequest,
     responses((status = 200, body = InvitationView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["OwnParticipation"])))]
 #[post("/invitations/{id:[0-9]+}/response")]
 pub async fn respond(
     auth: Authorized<can::OwnParticipation>,
@@ -348,7 +348,7 @@ pub async fn respond(
 /// The opinions recorded on an agenda item, with their outcomes.
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)),
     responses((status = 200, body = Vec<OpinionView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["MeetingsRead"])))]
 #[get("/agenda-items/{id:[0-9]+}/opinions")]
 pub async fn list_opinions(
     _auth: Authorized<can::MeetingsRead>,
@@ -365,7 +365,7 @@ pub async fn list_opinions(
 /// own, or UFWD staff on a representative's behalf (naming `cadre_id`; recorded as such).
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)), request_body = OpinionRequest,
     responses((status = 201, body = OpinionView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["OpinionsRecord"])))]
 #[post("/agenda-items/{id:[0-9]+}/opinions")]
 pub async fn record_opinion(
     auth: Authorized<can::OpinionsRecord>,
@@ -399,7 +399,7 @@ pub async fn record_opinion(
 /// the representative.
 #[utoipa::path(tag = "meetings", params(("id" = i64, Path)), request_body = AdoptionRequest,
     responses((status = 200, body = OpinionView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["MeetingsManage"])))]
 #[post("/opinions/{id:[0-9]+}/adoption")]
 pub async fn record_adoption(
     auth: Authorized<can::MeetingsManage>,
@@ -421,7 +421,7 @@ pub async fn record_adoption(
 /// The signed-in representative's opinions and what became of them.
 #[utoipa::path(tag = "meetings",
     responses((status = 200, body = Vec<OpinionView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["OwnParticipation"])))]
 #[get("/me/opinions")]
 pub async fn my_opinions(
     auth: Authorized<can::OwnParticipation>,

@@ -47,7 +47,7 @@ fn own_unit(user: &AuthUser) -> Result<i64, ApiError> {
 #[utoipa::path(tag = "suggestions", request_body = SubmitRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried submission safe (1 to 100 characters)")),
     responses((status = 201, body = SuggestionView), (status = 200, body = SuggestionView, description = "A retry: the first result"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["SuggestionsSubmit"])))]
 #[post("/suggestions")]
 pub async fn submit(
     auth: Authorized<can::SuggestionsSubmit>,
@@ -93,7 +93,7 @@ pub async fn submit(
 /// Suggestions the caller may see, newest first.
 #[utoipa::path(tag = "suggestions", params(SuggestionQuery),
     responses((status = 200, body = inline(Page<SuggestionSummary>)), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["SuggestionsRead"])))]
 #[get("/suggestions")]
 pub async fn list(
     auth: Authorized<can::SuggestionsRead>,
@@ -109,7 +109,7 @@ pub async fn list(
 /// Open assignments past their due date (a department: its own).
 #[utoipa::path(tag = "suggestions", params(AssignmentQuery),
     responses((status = 200, body = Vec<AssignmentView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["AssignmentsRead"])))]
 #[get("/suggestions/overdue")]
 pub async fn overdue(
     auth: Authorized<can::AssignmentsRead>,
@@ -129,7 +129,7 @@ pub async fn overdue(
 /// Open assignments due within 7 days (a department: its own).
 #[utoipa::path(tag = "suggestions", params(AssignmentQuery),
     responses((status = 200, body = Vec<AssignmentView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["AssignmentsRead"])))]
 #[get("/suggestions/due-soon")]
 pub async fn due_soon(
     auth: Authorized<can::AssignmentsRead>,
@@ -149,7 +149,7 @@ pub async fn due_soon(
 /// One suggestion with its whole history (another department's internal notes are left out).
 #[utoipa::path(tag = "suggestions", params(("id" = i64, Path)),
     responses((status = 200, body = SuggestionView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["SuggestionsRead"])))]
 #[get("/suggestions/{id:[0-9]+}")]
 pub async fn get_one(
     auth: Authorized<can::SuggestionsRead>,
@@ -164,11 +164,11 @@ pub async fn get_one(
 }
 
 macro_rules! suggestion_action {
-    ($(#[$doc:meta])* $name:ident, $path:literal, $perm:ident, $body:ty, |$conn:ident, $actor:ident, $auth:ident, $id:ident, $input:ident, $now:ident| $call:expr) => {
+    ($(#[$doc:meta])* $name:ident, $path:literal, $perm:ident, $scope:literal, $body:ty, |$conn:ident, $actor:ident, $auth:ident, $id:ident, $input:ident, $now:ident| $call:expr) => {
         $(#[$doc])*
         #[utoipa::path(tag = "suggestions", params(("id" = i64, Path)), request_body = $body,
             responses((status = 200, body = SuggestionView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
-            security(("bearer" = [])))]
+            security(("bearer" = [$scope])))]
         #[post($path)]
         pub async fn $name($auth: Authorized<can::$perm>, pool: web::Data<DbPool>, clock: web::Data<Clock>, id: web::Path<i64>, body: ValidatedJson<$body>) -> Result<web::Json<SuggestionView>, ApiError> {
             let $actor = Actor::user(&$auth);
@@ -180,47 +180,47 @@ macro_rules! suggestion_action {
 
 suggestion_action!(
     /// Add a supplement (the original text never changes).
-    add_supplement, "/suggestions/{id}/supplements", SuggestionsSubmit, SupplementRequest,
+    add_supplement, "/suggestions/{id}/supplements", SuggestionsSubmit, "SuggestionsSubmit", SupplementRequest,
     |conn, actor, auth, id, input, now| service::add_supplement(conn, &actor, own_cadre(&auth)?, id, &input.text, now)
 );
 
 suggestion_action!(
     /// Accept (`accept`), refuse with a reason code and explanation (`not_accept`), or merge
     /// into another suggestion (`merge`) — UFWD staff, from `submitted` only.
-    intake, "/suggestions/{id}/intake", SuggestionsManage, IntakeRequest,
+    intake, "/suggestions/{id}/intake", SuggestionsManage, "SuggestionsManage", IntakeRequest,
     |conn, actor, _auth, id, input, now| service::intake(conn, &actor, id, input, now)
 );
 
 suggestion_action!(
     /// Present an accepted suggestion to one or more leaders.
-    present, "/suggestions/{id}/present", SuggestionsManage, PresentRequest,
+    present, "/suggestions/{id}/present", SuggestionsManage, "SuggestionsManage", PresentRequest,
     |conn, actor, _auth, id, input, now| service::present(conn, &actor, id, &input.leader_ids, now)
 );
 
 suggestion_action!(
     /// A leader's instruction (批示): the text, the lead department, co-handling departments
     /// and the deadline. Only a leader it was presented to, in the current round.
-    instruct, "/suggestions/{id}/instructions", SuggestionsInstruct, InstructionRequest,
+    instruct, "/suggestions/{id}/instructions", SuggestionsInstruct, "SuggestionsInstruct", InstructionRequest,
     |conn, actor, auth, id, input, now| service::instruct(conn, &actor, auth.id, id, input, now)
 );
 
 suggestion_action!(
     /// The author rates the reply: satisfied or basically satisfied close it; unsatisfied (with
     /// a comment) opens a new handling round and returns it to the leaders.
-    evaluate, "/suggestions/{id}/evaluation", SuggestionsSubmit, EvaluationRequest,
+    evaluate, "/suggestions/{id}/evaluation", SuggestionsSubmit, "SuggestionsSubmit", EvaluationRequest,
     |conn, actor, auth, id, input, now| service::evaluate(conn, &actor, own_cadre(&auth)?, id, input, now)
 );
 
 suggestion_action!(
     /// Close a suggestion with a reason (UFWD staff).
-    close, "/suggestions/{id}/close", SuggestionsManage, CloseRequest,
+    close, "/suggestions/{id}/close", SuggestionsManage, "SuggestionsManage", CloseRequest,
     |conn, actor, _auth, id, input, now| service::close(conn, &actor, id, &input.reason, now)
 );
 
 /// A co-signer confirms, within 7 days of submission.
 #[utoipa::path(tag = "suggestions", params(("id" = i64, Path)),
     responses((status = 200, body = SuggestionView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["SuggestionsSubmit"])))]
 #[post("/suggestions/{id:[0-9]+}/cosign")]
 pub async fn cosign(
     auth: Authorized<can::SuggestionsSubmit>,
@@ -242,7 +242,7 @@ pub async fn cosign(
 /// Assignments (a department: its own unit's; staff: all, or one unit's).
 #[utoipa::path(tag = "suggestions", params(AssignmentQuery),
     responses((status = 200, body = Vec<AssignmentView>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["AssignmentsRead"])))]
 #[get("/assignments")]
 pub async fn list_assignments(
     auth: Authorized<can::AssignmentsRead>,
@@ -264,7 +264,7 @@ macro_rules! assignment_action {
         $(#[$doc])*
         #[utoipa::path(tag = "suggestions", params(("id" = i64, Path)), request_body = $body,
             responses((status = 200, body = $out), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
-            security(("bearer" = [])))]
+            security(("bearer" = ["AssignmentsHandle"])))]
         #[post($path)]
         pub async fn $name(auth: Authorized<can::AssignmentsHandle>, pool: web::Data<DbPool>, clock: web::Data<Clock>, id: web::Path<i64>, body: ValidatedJson<$body>) -> Result<web::Json<$out>, ApiError> {
             let $unit = own_unit(&auth)?;
@@ -297,7 +297,7 @@ assignment_action!(
 /// Acknowledge receipt of an assignment (签收).
 #[utoipa::path(tag = "suggestions", params(("id" = i64, Path)),
     responses((status = 200, body = AssignmentView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["AssignmentsHandle"])))]
 #[post("/assignments/{id:[0-9]+}/acknowledge")]
 pub async fn acknowledge(
     auth: Authorized<can::AssignmentsHandle>,
@@ -319,7 +319,7 @@ pub async fn acknowledge(
 /// Decide an extension or return request (UFWD staff), with a reason.
 #[utoipa::path(tag = "suggestions", params(("id" = i64, Path)), request_body = RequestDecision,
     responses((status = 200, body = AssignmentRequestView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["SuggestionsManage"])))]
 #[post("/extension-requests/{id:[0-9]+}/decision")]
 pub async fn decide_request(
     auth: Authorized<can::SuggestionsManage>,
@@ -342,7 +342,7 @@ pub async fn decide_request(
 /// acceptance, instruction, on-time, adoption and satisfaction rates.
 #[utoipa::path(tag = "suggestions", params(StatsQuery),
     responses((status = 200, body = SuggestionStats), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["SuggestionsStats"])))]
 #[get("/stats/suggestions")]
 pub async fn suggestion_stats(
     _auth: Authorized<can::SuggestionsStats>,

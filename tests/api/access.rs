@@ -441,6 +441,28 @@ async fn every_route_and_role_follows_the_table() {
         "the OpenAPI document and the role table list different routes"
     );
 
+    // The document names the same callers as the table (clients and the fuzzing read them).
+    for (method, path, access) in TABLE {
+        let security = &doc["paths"][path][method.to_lowercase()]["security"];
+        let documented: Option<Vec<&str>> = security.as_array().map(|requirements| {
+            let scopes = requirements[0]["bearer"].as_array().unwrap();
+            scopes.iter().map(|scope| scope.as_str().unwrap()).collect()
+        });
+        let expected: Option<Vec<&str>> = match access {
+            Public => None,
+            SignedIn => Some(Vec::new()),
+            Roles(allowed) => {
+                let mut roles = allowed.to_vec();
+                roles.sort_by_key(|role| ROLES.iter().position(|r| r == role));
+                Some(roles)
+            }
+        };
+        assert_eq!(
+            documented, expected,
+            "the roles documented for {method} {path}"
+        );
+    }
+
     let admin = app.admin_token().await;
     let mut tokens = Vec::new();
     for role in ROLES {

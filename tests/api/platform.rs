@@ -36,6 +36,10 @@ async fn the_openapi_document_declares_bearer_auth_and_the_ui_is_served() {
     assert!(doc["components"]["schemas"]["Problem"].is_object());
     assert_eq!(
         doc["paths"]["/api/v1/users/{id}"]["patch"]["security"][0]["bearer"],
+        json!(["admin"])
+    );
+    assert_eq!(
+        doc["paths"]["/api/v1/me"]["get"]["security"][0]["bearer"],
         json!([])
     );
     assert!(doc["paths"]["/api/v1/auth/login"]["post"]["security"].is_null());

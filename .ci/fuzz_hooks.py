@@ -1,0 +1,30 @@
+"""schemathesis hooks for .ci/fuzz.py (loaded through SCHEMATHESIS_HOOKS).
+
+`documented_roles`: a role the document does not name for an operation gets no 2xx from it.
+The service writes each operation's roles into its bearer requirement (`openapi::name_roles`;
+an empty list means any signed-in user), and `.ci/fuzz.py` names the role of the token it
+sends in TONGXIN_FUZZ_ROLE.
+"""
+
+import os
+
+import schemathesis
+
+ROLE = os.environ.get("TONGXIN_FUZZ_ROLE")
+
+
+@schemathesis.check
+def documented_roles(ctx, response, case):
+    """A 2xx only for the roles the operation's bearer requirement names."""
+    if not ROLE or not 200 <= response.status_code < 300:
+        return None
+    requirements = case.operation.definition.raw.get("security")
+    if not requirements:
+        return None  # a public route
+    allowed = [requirement.get("bearer") for requirement in requirements]
+    if any(roles == [] or ROLE in roles for roles in allowed if roles is not None):
+        return None
+    raise AssertionError(
+        f"{case.operation.label} answered {response.status_code} to {ROLE}; "
+        f"the document allows only {', '.join(sorted(set(sum(allowed, []))))}"
+    )
