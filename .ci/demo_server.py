@@ -35,21 +35,27 @@ class Client:
 
     def call(self, method, path, token=None, body=None):
         """Returns (status, parsed body or None); status 0 means the connection failed."""
+        status, _, parsed = self.exchange(method, "/api/v1" + path, token, body)
+        return status, parsed
+
+    def exchange(self, method, path, token=None, body=None, timeout=30):
+        """Returns (status, headers, parsed body or None) for a path from the server's root;
+        status 0 means the connection failed or timed out."""
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.base + "/api/v1" + path, data=data, method=method)
+        request = urllib.request.Request(self.base + path, data=data, method=method)
         if data is not None:
             request.add_header("Content-Type", "application/json")
         if token:
             request.add_header("Authorization", "Bearer " + token)
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 raw = response.read()
-                return response.status, (json.loads(raw) if raw else None)
+                return response.status, response.headers, (json.loads(raw) if raw else None)
         except urllib.error.HTTPError as error:
             error.read()
-            return error.code, None
+            return error.code, error.headers, None
         except (urllib.error.URLError, OSError):
-            return 0, None
+            return 0, {}, None
 
 
 class DemoServer:
