@@ -83,6 +83,7 @@ class DemoServer:
         self.passwords = {role: "Ci-" + secrets.token_hex(12) for role in ROLES}
         self.process = None
         self.tokens = {}
+        self.representative_cadre = 1
 
     def tool(self, *command, stdin=None):
         subprocess.run([self.binary, *command], env=self.env, input=stdin, check=True,
@@ -124,7 +125,7 @@ class DemoServer:
         if status != 200 or not units["items"]:
             sys.exit(f"no department unit to attach the department user to ({status})")
         scope = {"department": {"unit_id": units["items"][0]["id"]},
-                 "representative": {"cadre_id": 1}}
+                 "representative": {"cadre_id": self.representative_cadre}}
         for role in ROLES[1:]:
             status, _ = self.client.call("POST", "/users", admin, {
                 "username": f"ci.{role}", "display_name": f"ci {role}",

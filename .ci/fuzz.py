@@ -3,7 +3,8 @@
 without a token, on a fresh server with demo data (see demo_server.py).
 
 Checks: no 5xx, every status, content type, header and body as documented, no 2xx for a role
-the operation's documented roles leave out (`documented_roles` in fuzz_hooks.py), and without a
+the operation's documented roles leave out (`documented_roles` in fuzz_hooks.py), no 2xx to the
+representative for another cadre's record (`own_records_only`), and without a
 token no 2xx except the public routes (schemathesis' `ignored_auth`). The Rust test
 `access::every_route_and_role_follows_the_table` holds the documented roles to the role table
 and proves each refusal route by route.
@@ -30,6 +31,7 @@ CHECKS = ",".join([
     "response_schema_conformance",
     "unsupported_method",
     "documented_roles",
+    "own_records_only",
 ])
 
 
@@ -66,6 +68,7 @@ def main():
                 command += ["--header", f"Authorization: Bearer {demo.tokens[role]}"]
             hooks_env = dict(os.environ, SCHEMATHESIS_HOOKS="fuzz_hooks",
                              TONGXIN_FUZZ_ROLE=role or "",
+                             TONGXIN_FUZZ_OWN_CADRE=str(demo.representative_cadre),
                              PYTHONPATH=os.path.dirname(CONFIG))
             # schemathesis keeps a cache in its working directory: keep it out of the repo.
             result = subprocess.run(command, capture_output=True, text=True, env=hooks_env,
