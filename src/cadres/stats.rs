@@ -4,18 +4,18 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
-use diesel::dsl::count_star;
+use chrono::{Datelike, NaiveDate};
+use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Date, Text};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::dto::CadreFilter;
-use super::profile::age_on;
-use super::repo::filter_cadres;
+use super::repo::{filter_cadres, years_before};
 use super::vocab::{ethnicity_label, Category, Education, Gender, Level, Party};
 use crate::db::schema::units;
-use crate::db::DbConn;
+use crate::db::{DbConn, Engine};
 use crate::error::ApiError;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -46,6 +46,14 @@ pub struct CadreStats {
     pub by_unit: Vec<Bucket>,
 }
 
+/// Key, label, minimum and maximum age of each band, youngest first.
+const AGE_BANDS: [(&str, &str, Option<i32>, Option<i32>); 4] = [
+    ("0-35", "35岁及以下", None, Some(35)),
+    ("36-45", "36至45岁", Some(36), Some(45)),
+    ("46-55", "46至55岁", Some(46), Some(55)),
+    ("56-", "56岁及以上", Some(56), None),
+];
+
 fn drill(filter: &CadreFilter, change: impl FnOnce(&mut CadreFilter)) -> Option<String> {
     let mut narrowed = filter.clone();
     change(&mut narrowed);
@@ -66,8 +74,33 @@ pub fn compute(
     let at = filter.age_at.unwrap_or(today);
     let engine = conn.engine();
 
-    // One pass over the filtered pool for every single-valued dimension; the groups (a few
-    // thousand at most) are then summed per dimension here.
+    // One index-only pass over the filtered pool for every single-valued dimension and the
+    // ages; the groups (a few thousand at most) are then summed per dimension here. Ages come
+    // as sums within each group, so no second pass reads birth dates row by row: the rows born
+    // after each band's first birth date (bands are cumulative), and for the mean the sum of
+    // birth years and the count of birthdays still to come in `at`'s year
+    // (age = at.year − birth year − 1 if the birthday is still to come, as `age_on`).
+    // The first birth date of each age band after the first: ages up to the band's minimum
+    // minus one are born after it.
+    let band_start = |band: usize| years_before(at, AGE_BANDS[band].2.unwrap_or(0));
+    let born_after = |date: NaiveDate| {
+        sql::<BigInt>("SUM(CASE WHEN cadres.birth_date > ")
+            .bind::<Date, _>(date)
+            .sql(" THEN 1 ELSE 0 END)")
+    };
+    let (birth_year, birth_month_day) = match engine {
+        Engine::Sqlite => (
+            "CAST(substr(cadres.birth_date, 1, 4) AS INTEGER)",
+            "substr(cadres.birth_date, 6)",
+        ),
+        Engine::Postgres => (
+            "CAST(EXTRACT(YEAR FROM cadres.birth_date) AS INTEGER)",
+            "to_char(cadres.birth_date, 'MM-DD')",
+        ),
+    };
+    let birthday_to_come = sql::<BigInt>(&format!("SUM(CASE WHEN {birth_month_day} > "))
+        .bind::<Text, _>(at.format("%m-%d").to_string())
+        .sql(" THEN 1 ELSE 0 END)");
     type Group = (
         String,
         String,
@@ -76,6 +109,9 @@ pub fn compute(
         Option<String>,
         Option<i64>,
         i32,
+        i64,
+        (i64, i64, i64),
+        i64,
         i64,
     );
     let groups: Vec<Group> = filter_cadres!(
@@ -97,7 +133,14 @@ pub fn compute(
                 cadres::education,
                 cadres::unit_id,
                 cadres::category_mask,
-                count_star()
+                count_star(),
+                (
+                    born_after(band_start(1)),
+                    born_after(band_start(2)),
+                    born_after(band_start(3)),
+                ),
+                sql::<BigInt>(&format!("SUM({birth_year})")),
+                birthday_to_come,
             ))
             .into_boxed(),
         filter,
@@ -112,7 +155,32 @@ pub fn compute(
     let mut educations: BTreeMap<Option<String>, i64> = BTreeMap::new();
     let mut unit_counts: BTreeMap<Option<i64>, i64> = BTreeMap::new();
     let mut category_counts: BTreeMap<Category, i64> = BTreeMap::new();
-    for (party, gender, ethnicity, level, education, unit_id, category_mask, count) in groups {
+    let mut born_after_band_starts = [0_i64; 3];
+    let (mut total, mut birth_years, mut birthdays_to_come) = (0_i64, 0_i64, 0_i64);
+    for (
+        party,
+        gender,
+        ethnicity,
+        level,
+        education,
+        unit_id,
+        category_mask,
+        count,
+        born_after_starts,
+        group_birth_years,
+        group_birthdays_to_come,
+    ) in groups
+    {
+        let (first, second, third) = born_after_starts;
+        for (sum, born_after) in born_after_band_starts
+            .iter_mut()
+            .zip([first, second, third])
+        {
+            *sum += born_after;
+        }
+        total += count;
+        birth_years += group_birth_years;
+        birthdays_to_come += group_birthdays_to_come;
         // A cadre may be in several categories: each counts in every one it holds.
         for category in Category::in_mask(category_mask) {
             *category_counts.entry(category).or_default() += count;
@@ -216,39 +284,14 @@ pub fn compute(
         })
         .collect();
 
-    // Ages from the distinct birth dates (a few tens of thousands at most), computed here so
-    // that every engine gives the same answer.
-    let births = filter_cadres!(
-        cadres::table
-            .group_by(cadres::birth_date)
-            .select((cadres::birth_date, count_star()))
-            .into_boxed(),
-        filter,
-        today,
-        engine
-    )
-    .load::<(NaiveDate, i64)>(conn)?;
-    const BANDS: [(&str, &str, Option<i32>, Option<i32>); 4] = [
-        ("0-35", "35岁及以下", None, Some(35)),
-        ("36-45", "36至45岁", Some(36), Some(45)),
-        ("46-55", "46至55岁", Some(46), Some(55)),
-        ("56-", "56岁及以上", Some(56), None),
+    let band_counts = [
+        born_after_band_starts[0],
+        born_after_band_starts[1] - born_after_band_starts[0],
+        born_after_band_starts[2] - born_after_band_starts[1],
+        total - born_after_band_starts[2],
     ];
-    let mut band_counts = [0_i64; 4];
-    let (mut total, mut age_sum) = (0_i64, 0_i64);
-    for (birth_date, count) in births {
-        let age = age_on(birth_date, at);
-        total += count;
-        age_sum += i64::from(age) * count;
-        let band = BANDS
-            .iter()
-            .position(|(_, _, min, max)| {
-                min.is_none_or(|m| age >= m) && max.is_none_or(|m| age <= m)
-            })
-            .unwrap_or(0);
-        band_counts[band] += count;
-    }
-    let by_age_band = BANDS
+    let age_sum = total * i64::from(at.year()) - birth_years - birthdays_to_come;
+    let by_age_band = AGE_BANDS
         .iter()
         .zip(band_counts)
         .map(|((key, label, min, max), count)| Bucket {

@@ -442,6 +442,23 @@ async fn statistics_count_a_known_data_set_and_drill_down() {
     );
     assert!(stats["by_education"][2]["filter"].is_null());
 
+    // On 罗维's 46th birthday he moves up a band and the mean follows.
+    let on_birthday: Value = f
+        .app
+        .get("/stats/cadres?age_at=2026-03-15", &f.ufwd)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(on_birthday["average_age"], 47.3, "(46 + 31 + 65) / 3");
+    let bands: Vec<i64> = on_birthday["by_age_band"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["count"].as_i64().unwrap())
+        .collect();
+    assert_eq!(bands, [1, 0, 1, 1]);
+
     // Every bucket's filter lists exactly its people.
     for key in [
         "by_party",
