@@ -84,7 +84,8 @@ async fn load_user(claims: AccessClaims, pool: web::Data<DbPool>) -> Result<Auth
 }
 
 /// The user behind a session, if the session is live, the user active, and the token version
-/// the one given.
+/// the one given. One statement (a row per role; every user holds at least one), because every
+/// authenticated request pays for it.
 pub(crate) fn live_session_user(
     conn: &mut DbConn,
     user_id: i64,
@@ -93,27 +94,26 @@ pub(crate) fn live_session_user(
 ) -> Result<Option<AuthUser>, ApiError> {
     use schema::{sessions, user_roles, users};
     let now = db::now();
-    let row = users::table
+    let rows = users::table
         .inner_join(sessions::table)
+        .inner_join(user_roles::table)
         .filter(users::id.eq(user_id))
         .filter(users::active.eq(true))
         .filter(users::token_version.eq(token_version))
         .filter(sessions::id.eq(session_id))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now))
-        .select((users::username, users::unit_id, users::cadre_id))
-        .first::<(String, Option<i64>, Option<i64>)>(conn)
-        .optional()?;
-    let Some((username, unit_id, cadre_id)) = row else {
+        .select((
+            users::username,
+            users::unit_id,
+            users::cadre_id,
+            user_roles::role,
+        ))
+        .load::<(String, Option<i64>, Option<i64>, String)>(conn)?;
+    let Some((username, unit_id, cadre_id, _)) = rows.first().cloned() else {
         return Ok(None);
     };
-    let roles = user_roles::table
-        .filter(user_roles::user_id.eq(user_id))
-        .select(user_roles::role)
-        .load::<String>(conn)?
-        .iter()
-        .filter_map(|r| Role::parse(r))
-        .collect();
+    let roles = rows.iter().filter_map(|row| Role::parse(&row.3)).collect();
     Ok(Some(AuthUser {
         id: user_id,
         username,
