@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date, Text};
+use diesel::sql_types::{BigInt, Date, Integer};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -88,18 +88,22 @@ pub fn compute(
             .bind::<Date, _>(date)
             .sql(" THEN 1 ELSE 0 END)")
     };
+    // Month and day as one number (March 15th is 315); PostgreSQL's `date_part` is far cheaper
+    // per row than `EXTRACT` (numeric) or `to_char`.
     let (birth_year, birth_month_day) = match engine {
         Engine::Sqlite => (
             "CAST(substr(cadres.birth_date, 1, 4) AS INTEGER)",
-            "substr(cadres.birth_date, 6)",
+            "CAST(substr(cadres.birth_date, 6, 2) || substr(cadres.birth_date, 9, 2) AS INTEGER)",
         ),
         Engine::Postgres => (
-            "CAST(EXTRACT(YEAR FROM cadres.birth_date) AS INTEGER)",
-            "to_char(cadres.birth_date, 'MM-DD')",
+            "CAST(date_part('year', cadres.birth_date) AS INTEGER)",
+            "CAST(date_part('month', cadres.birth_date) * 100 \
+             + date_part('day', cadres.birth_date) AS INTEGER)",
         ),
     };
+    let month_day = i32::try_from(at.month() * 100 + at.day()).unwrap_or(i32::MAX);
     let birthday_to_come = sql::<BigInt>(&format!("SUM(CASE WHEN {birth_month_day} > "))
-        .bind::<Text, _>(at.format("%m-%d").to_string())
+        .bind::<Integer, _>(month_day)
         .sql(" THEN 1 ELSE 0 END)");
     type Group = (
         String,
