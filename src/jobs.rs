@@ -101,10 +101,7 @@ pub async fn run_forever(pool: DbPool, clock: Clock, interval: Duration) {
         ticker.tick().await;
         let (pool, clock) = (pool.clone(), clock.clone());
         match db::run(&pool, move |conn| {
-            if conn.engine() == db::Engine::Sqlite {
-                // Keeps the planner's statistics in step with the data (see refresh_statistics).
-                db::refresh_statistics(conn)?;
-            }
+            db::maintain_statistics(conn)?;
             run_once(conn, &clock)
         })
         .await

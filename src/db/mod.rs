@@ -200,6 +200,16 @@ pub fn refresh_statistics(conn: &mut DbConn) -> QueryResult<()> {
     }
 }
 
+/// Keeps SQLite's planner statistics in step between restarts (the periodic job): `PRAGMA
+/// optimize` analyses only tables whose size changed a lot since they were last analysed, within
+/// the same bounded sample. PostgreSQL's autovacuum does this itself.
+pub fn maintain_statistics(conn: &mut DbConn) -> QueryResult<()> {
+    match conn {
+        DbConn::Sqlite(c) => c.batch_execute("PRAGMA analysis_limit = 1000; PRAGMA optimize;"),
+        DbConn::Pg(_) => Ok(()),
+    }
+}
+
 /// A transaction that takes the write lock first. Updating the audit chain's head row before
 /// anything else serialises writers on both engines: on PostgreSQL it is a row lock held to
 /// commit; on SQLite a write as the first statement takes the database's write lock (waiting
