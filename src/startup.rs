@@ -17,7 +17,7 @@ use crate::accounts::{self, dto::CreateUserRequest};
 use crate::audit::{self, Actor};
 use crate::auth::password::{hash_password, random_password, PasswordWork};
 use crate::auth::tokens::TokenKeys;
-use crate::auth::Role;
+use crate::auth::{Role, SessionCache};
 use crate::cadres;
 use crate::clock::Clock;
 use crate::config::{write_private_file, Config};
@@ -125,6 +125,7 @@ impl Application {
         }
         let clock = web::Data::new(clock);
         let limiter = web::Data::new(http::RateLimiter::new(config.rate_limits));
+        let sessions = web::Data::new(SessionCache::default());
         let allowed_methods =
             web::Data::new(http::AllowedMethods::from_document(&openapi_document()));
         let body_timeout = web::Data::new(http::BodyTimeout(config.client_timeout));
@@ -144,6 +145,7 @@ impl Application {
                 .app_data(data_key.clone())
                 .app_data(clock.clone())
                 .app_data(limiter.clone())
+                .app_data(sessions.clone())
                 .app_data(allowed_methods.clone())
                 .app_data(body_timeout.clone())
                 .app_data(http::json_config())

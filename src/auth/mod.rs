@@ -4,8 +4,10 @@
 
 pub mod password;
 pub mod roles;
+mod session_cache;
 pub mod tokens;
 mod user;
 
 pub use roles::{can, Permission, Role};
+pub use session_cache::SessionCache;
 pub use user::{AuthUser, Authorized, RequiredPermission};

@@ -14,6 +14,7 @@ use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 use diesel::prelude::*;
 
 use super::roles::{roles_allow, Permission, Role};
+use super::session_cache::SessionCache;
 use super::tokens::{AccessClaims, TokenKeys};
 use crate::db::{self, schema, DbConn, DbPool};
 use crate::error::ApiError;
@@ -57,8 +58,16 @@ fn bearer_token(req: &HttpRequest) -> Result<&str, ApiError> {
     Ok(token.trim())
 }
 
+/// A token whose signature, times, issuer and audience are good, with what checking its session
+/// needs.
+struct VerifiedToken {
+    claims: AccessClaims,
+    pool: web::Data<DbPool>,
+    sessions: web::Data<SessionCache>,
+}
+
 /// The synchronous part: the token's signature, times, issuer and audience.
-fn verified_claims(req: &HttpRequest) -> Result<(AccessClaims, web::Data<DbPool>), ApiError> {
+fn verified_token(req: &HttpRequest) -> Result<VerifiedToken, ApiError> {
     let token = bearer_token(req)?;
     let keys = req
         .app_data::<web::Data<TokenKeys>>()
@@ -68,30 +77,53 @@ fn verified_claims(req: &HttpRequest) -> Result<(AccessClaims, web::Data<DbPool>
         .app_data::<web::Data<DbPool>>()
         .cloned()
         .ok_or_else(|| ApiError::internal("database pool is not configured"))?;
-    Ok((claims, pool))
+    let sessions = req
+        .app_data::<web::Data<SessionCache>>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal("session cache is not configured"))?;
+    Ok(VerifiedToken {
+        claims,
+        pool,
+        sessions,
+    })
 }
 
-/// The asynchronous part: the session is live and the token version current.
-async fn load_user(claims: AccessClaims, pool: web::Data<DbPool>) -> Result<AuthUser, ApiError> {
+/// The asynchronous part: the session is live and the token version current (remembered for
+/// a moment, see `SessionCache`).
+async fn load_user(token: VerifiedToken) -> Result<AuthUser, ApiError> {
+    let VerifiedToken {
+        claims,
+        pool,
+        sessions,
+    } = token;
     let user_id: i64 = claims.sub.parse().map_err(|_| ApiError::InvalidToken)?;
-    let user = db::run(&pool, move |conn| {
-        live_session_user(conn, user_id, claims.sid, claims.ver)
-    })
-    .await?
-    .ok_or(ApiError::InvalidToken)?;
+    let key = (user_id, claims.sid, claims.ver);
+    let epoch = db::write_epoch();
+    let user = match sessions.get(key, epoch, db::now()) {
+        Some(user) => user,
+        None => {
+            let (user, expires_at) = db::run(&pool, move |conn| {
+                live_session_user(conn, user_id, claims.sid, claims.ver)
+            })
+            .await?
+            .ok_or(ApiError::InvalidToken)?;
+            sessions.put(key, epoch, user.clone(), expires_at);
+            user
+        }
+    };
     tracing::Span::current().record("user_id", user.id);
     Ok(user)
 }
 
-/// The user behind a session, if the session is live, the user active, and the token version
-/// the one given. One statement (a row per role; every user holds at least one), because every
-/// authenticated request pays for it.
-pub(crate) fn live_session_user(
+/// The user behind a session and when the session expires, if the session is live, the user
+/// active, and the token version the one given. One statement (a row per role; every user holds
+/// at least one).
+fn live_session_user(
     conn: &mut DbConn,
     user_id: i64,
     session_id: i64,
     token_version: i32,
-) -> Result<Option<AuthUser>, ApiError> {
+) -> Result<Option<(AuthUser, chrono::NaiveDateTime)>, ApiError> {
     use schema::{sessions, user_roles, users};
     let now = db::now();
     let rows = users::table
@@ -107,21 +139,29 @@ pub(crate) fn live_session_user(
             users::username,
             users::unit_id,
             users::cadre_id,
+            sessions::expires_at,
             user_roles::role,
         ))
-        .load::<(String, Option<i64>, Option<i64>, String)>(conn)?;
-    let Some((username, unit_id, cadre_id, _)) = rows.first().cloned() else {
+        .load::<(
+            String,
+            Option<i64>,
+            Option<i64>,
+            chrono::NaiveDateTime,
+            String,
+        )>(conn)?;
+    let Some((username, unit_id, cadre_id, expires_at, _)) = rows.first().cloned() else {
         return Ok(None);
     };
-    let roles = rows.iter().filter_map(|row| Role::parse(&row.3)).collect();
-    Ok(Some(AuthUser {
+    let roles = rows.iter().filter_map(|row| Role::parse(&row.4)).collect();
+    let user = AuthUser {
         id: user_id,
         username,
         roles,
         unit_id,
         cadre_id,
         session_id,
-    }))
+    };
+    Ok(Some((user, expires_at)))
 }
 
 type AuthFuture<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
@@ -131,8 +171,8 @@ impl FromRequest for AuthUser {
     type Future = AuthFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        match verified_claims(req) {
-            Ok((claims, pool)) => Box::pin(load_user(claims, pool)),
+        match verified_token(req) {
+            Ok(token) => Box::pin(load_user(token)),
             Err(error) => Box::pin(std::future::ready(Err(error))),
         }
     }
@@ -159,18 +199,18 @@ impl<P: RequiredPermission + 'static> FromRequest for Authorized<P> {
     type Future = AuthFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let checked = verified_claims(req).and_then(|(claims, pool)| {
+        let checked = verified_token(req).and_then(|token| {
             // Roles in the token are those of the token version it names; a role change bumps
             // the version, so a token whose version is current carries current roles.
-            if roles_allow(&claims.roles, P::PERMISSION) {
-                Ok((claims, pool))
+            if roles_allow(&token.claims.roles, P::PERMISSION) {
+                Ok(token)
             } else {
                 Err(ApiError::Forbidden)
             }
         });
         match checked {
-            Ok((claims, pool)) => Box::pin(async move {
-                let user = load_user(claims, pool).await?;
+            Ok(token) => Box::pin(async move {
+                let user = load_user(token).await?;
                 // Defence in depth: the same rule against the roles in the database.
                 user.require(P::PERMISSION)?;
                 Ok(Authorized(user, PhantomData))

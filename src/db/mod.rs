@@ -4,6 +4,7 @@
 
 pub mod schema;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use actix_web::web;
@@ -186,7 +187,21 @@ where
     T: Send + 'static,
 {
     let _turn = WRITE_GATE.lock().await;
-    run(pool, move |conn| write_transaction(conn, f)).await
+    run(pool, move |conn| {
+        let written = write_transaction(conn, f);
+        WRITE_EPOCH.fetch_add(1, Ordering::SeqCst);
+        written
+    })
+    .await
+}
+
+/// Advanced after every `write` has committed or rolled back (in the blocking task, so also when
+/// the request has gone away): what was read from the database before it (the remembered
+/// sessions of `auth::SessionCache`) may be out of date.
+static WRITE_EPOCH: AtomicU64 = AtomicU64::new(0);
+
+pub fn write_epoch() -> u64 {
+    WRITE_EPOCH.load(Ordering::SeqCst)
 }
 
 /// Refreshes the statistics the query planner chooses indexes by. SQLite keeps none until
