@@ -5,13 +5,14 @@
 pub mod schema;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::web;
 use diesel::connection::SimpleConnection;
+use diesel::connection::TransactionManager;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{ManageConnection, Pool, R2D2Connection};
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
@@ -143,7 +144,8 @@ pub fn build_pool(url: &str, max_size: u32, checkout_timeout: Duration) -> DbPoo
         .max_size(max_size)
         .min_idle(Some(0))
         .connection_timeout(checkout_timeout)
-        .test_on_check_out(true)
+        // `checked_out` checks a connection only when it may have gone stale.
+        .test_on_check_out(false)
         .build_unchecked(ConnectionManager::new(url))
 }
 
@@ -164,11 +166,46 @@ where
 {
     let pool = pool.clone();
     web::block(move || {
-        let mut conn = pool.get().map_err(ApiError::from_pool)?;
-        f(&mut conn)
+        let mut conn = checked_out(&pool)?;
+        let result = f(&mut conn);
+        let extensions = PooledConnection::extensions_mut(&mut conn);
+        if matches!(result, Err(ApiError::Unavailable)) {
+            extensions.remove::<LastGood>();
+        } else {
+            extensions.insert(LastGood(Instant::now()));
+        }
+        result
     })
     .await
     .map_err(|_| ApiError::internal("database task was cancelled"))?
+}
+
+/// How long after its last good use a pooled connection is trusted without a check. Checking
+/// every checkout (`SELECT 1`) cost a round trip per request; a connection in steady use has
+/// just proved itself, and one that sat idle (the database may have restarted meanwhile) or
+/// whose last use found the database unavailable is checked first.
+const TRUSTED_AFTER_USE: Duration = Duration::from_secs(1);
+
+/// When a pooled connection last finished work without finding the database unavailable.
+struct LastGood(Instant);
+
+/// A pooled connection that is trusted or has just answered a check. One that fails the check
+/// is retired (marked broken, so the pool drops it rather than taking it back) and the next
+/// is tried: after an outage, a pool's worth of stale connections is cleared at once.
+fn checked_out(pool: &DbPool) -> Result<PooledConnection<ConnectionManager>, ApiError> {
+    for _ in 0..=pool.max_size() {
+        let mut conn = pool.get().map_err(ApiError::from_pool)?;
+        let trusted = PooledConnection::extensions(&conn)
+            .get::<LastGood>()
+            .is_some_and(|last| last.0.elapsed() < TRUSTED_AFTER_USE);
+        if trusted || conn.ping().is_ok() {
+            return Ok(conn);
+        }
+        tracing::warn!("a pooled database connection failed its check; retiring it");
+        <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(&mut conn)
+            .set_in_error();
+    }
+    Err(ApiError::Unavailable)
 }
 
 /// Writers of this process queue here, in arrival order, before they take a connection. Every
