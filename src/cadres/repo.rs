@@ -47,17 +47,6 @@ pub const CATEGORY: &str = "category";
 pub const SECTOR: &str = "sector";
 pub const EXPERTISE: &str = "expertise";
 
-impl Tags {
-    /// Adds one `cadre_tags` row; rows come ordered by kind and tag.
-    fn add(&mut self, kind: &str, tag: String) {
-        match kind {
-            CATEGORY => self.categories.extend(Category::parse(&tag)),
-            SECTOR => self.sectors.push(tag),
-            _ => self.expertise.push(tag),
-        }
-    }
-}
-
 pub fn tags_of_many(conn: &mut DbConn, ids: &[i64]) -> QueryResult<HashMap<i64, Tags>> {
     let rows: Vec<(i64, String, String)> = cadre_tags::table
         .filter(cadre_tags::cadre_id.eq_any(ids))
@@ -66,36 +55,17 @@ pub fn tags_of_many(conn: &mut DbConn, ids: &[i64]) -> QueryResult<HashMap<i64, 
         .load(conn)?;
     let mut tags: HashMap<i64, Tags> = HashMap::new();
     for (id, kind, tag) in rows {
-        tags.entry(id).or_default().add(&kind, tag);
+        let entry = tags.entry(id).or_default();
+        match kind.as_str() {
+            CATEGORY => entry.categories.extend(Category::parse(&tag)),
+            SECTOR => entry.sectors.push(tag),
+            _ => entry.expertise.push(tag),
+        }
     }
     for entry in tags.values_mut() {
         entry.categories.sort();
     }
     Ok(tags)
-}
-
-/// One cadre with its tags, in one statement (a row per tag): the single read every profile
-/// page makes.
-pub fn find_with_tags(conn: &mut DbConn, id: i64) -> QueryResult<Option<(CadreRow, Tags)>> {
-    let rows: Vec<(CadreRow, Option<(String, String)>)> = cadres::table
-        .left_join(cadre_tags::table)
-        .filter(cadres::id.eq(id))
-        .order((cadre_tags::kind, cadre_tags::tag))
-        .select((
-            CadreRow::as_select(),
-            (cadre_tags::kind, cadre_tags::tag).nullable(),
-        ))
-        .load(conn)?;
-    let mut rows = rows.into_iter();
-    let Some((row, first_tag)) = rows.next() else {
-        return Ok(None);
-    };
-    let mut tags = Tags::default();
-    for (kind, tag) in first_tag.into_iter().chain(rows.filter_map(|(_, tag)| tag)) {
-        tags.add(&kind, tag);
-    }
-    tags.categories.sort();
-    Ok(Some((row, tags)))
 }
 
 pub fn replace_tags(conn: &mut DbConn, id: i64, tags: &Tags) -> QueryResult<()> {

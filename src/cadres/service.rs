@@ -265,7 +265,10 @@ pub fn view(row: CadreRow, tags: Tags, today: NaiveDate) -> Result<CadreView, Ap
 }
 
 pub fn get(conn: &mut DbConn, id: i64) -> Result<CadreView, ApiError> {
-    let (row, tags) = repo::find_with_tags(conn, id)?.ok_or(ApiError::NotFound)?;
+    let row = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    let tags = repo::tags_of_many(conn, &[id])?
+        .remove(&id)
+        .unwrap_or_default();
     view(row, tags, today())
 }
 
