@@ -169,7 +169,8 @@ where
         let mut conn = checked_out(&pool)?;
         let result = f(&mut conn);
         let extensions = PooledConnection::extensions_mut(&mut conn);
-        if matches!(result, Err(ApiError::Unavailable)) {
+        // A connection may be at fault for an unavailable database or an internal error.
+        if matches!(result, Err(ApiError::Unavailable | ApiError::Internal(_))) {
             extensions.remove::<LastGood>();
         } else {
             extensions.insert(LastGood(Instant::now()));
@@ -183,10 +184,11 @@ where
 /// How long after its last good use a pooled connection is trusted without a check. Checking
 /// every checkout (`SELECT 1`) cost a round trip per request; a connection in steady use has
 /// just proved itself, and one that sat idle (the database may have restarted meanwhile) or
-/// whose last use found the database unavailable is checked first.
+/// whose last use ended in an unavailable database or an internal error is checked first.
 const TRUSTED_AFTER_USE: Duration = Duration::from_secs(1);
 
-/// When a pooled connection last finished work without finding the database unavailable.
+/// When a pooled connection last finished work without an unavailable database or an internal
+/// error.
 struct LastGood(Instant);
 
 /// A pooled connection that is trusted or has just answered a check. One that fails the check
