@@ -149,10 +149,10 @@ fn live_session_user(
             chrono::NaiveDateTime,
             String,
         )>(conn)?;
-    let Some((username, unit_id, cadre_id, expires_at, _)) = rows.first().cloned() else {
+    let roles = rows.iter().filter_map(|row| Role::parse(&row.4)).collect();
+    let Some((username, unit_id, cadre_id, expires_at, _)) = rows.into_iter().next() else {
         return Ok(None);
     };
-    let roles = rows.iter().filter_map(|row| Role::parse(&row.4)).collect();
     let user = AuthUser {
         id: user_id,
         username,

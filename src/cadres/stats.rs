@@ -75,11 +75,13 @@ pub fn compute(
     let engine = conn.engine();
 
     // One index-only pass over the filtered pool for every single-valued dimension and the
-    // ages; the groups (a few thousand at most) are then summed per dimension here. Ages come
-    // as sums within each group, so no second pass reads birth dates row by row: the rows born
-    // after each band's first birth date (bands are cumulative), and for the mean the sum of
-    // birth years and the count of birthdays still to come in `at`'s year
-    // (age = at.year − birth year − 1 if the birthday is still to come, as `age_on`).
+    // ages; the groups (one per distinct combination: tens of thousands in a large register)
+    // are then summed per dimension here. Ages come as sums within each group, so no second
+    // pass reads birth dates row by row: the rows born after each band's first birth date
+    // (bands are cumulative), and for the mean the sum of birth years and the count of
+    // birthdays still to come in `at`'s year (age = at.year − birth year − 1 if the birthday
+    // is still to come, as `age_on`).
+
     // The first birth date of each age band after the first: ages up to the band's minimum
     // minus one are born after it.
     let band_start = |band: usize| years_before(at, AGE_BANDS[band].2.unwrap_or(0));
@@ -101,7 +103,7 @@ pub fn compute(
              + date_part('day', cadres.birth_date) AS INTEGER)",
         ),
     };
-    let month_day = i32::try_from(at.month() * 100 + at.day()).unwrap_or(i32::MAX);
+    let month_day = i32::try_from(at.month() * 100 + at.day()).expect("at most 1231");
     let birthday_to_come = sql::<BigInt>(&format!("SUM(CASE WHEN {birth_month_day} > "))
         .bind::<Integer, _>(month_day)
         .sql(" THEN 1 ELSE 0 END)");
@@ -175,13 +177,9 @@ pub fn compute(
         group_birthdays_to_come,
     ) in groups
     {
-        let (first, second, third) = born_after_starts;
-        for (sum, born_after) in born_after_band_starts
-            .iter_mut()
-            .zip([first, second, third])
-        {
-            *sum += born_after;
-        }
+        born_after_band_starts[0] += born_after_starts.0;
+        born_after_band_starts[1] += born_after_starts.1;
+        born_after_band_starts[2] += born_after_starts.2;
         total += count;
         birth_years += group_birth_years;
         birthdays_to_come += group_birthdays_to_come;

@@ -259,15 +259,12 @@ async fn logout_ends_this_session_only() {
 
 #[actix_web::test]
 async fn a_session_ended_outside_the_service_is_refused_within_a_second() {
-    use diesel::RunQueryDsl;
     let app = TestApp::spawn().await;
     let token = access_token(&app.login("admin", &app.admin_password).await);
     // The service remembers the live session for a moment (auth::SessionCache)...
     assert_eq!(app.get("/me", &token).await.status(), StatusCode::OK);
     // ...and an operator ends it in the database, where the service sees no write of its own.
-    diesel::sql_query("UPDATE sessions SET revoked_at = created_at")
-        .execute(&mut app.db())
-        .unwrap();
+    app.execute("UPDATE sessions SET revoked_at = created_at");
     actix_web::rt::time::sleep(std::time::Duration::from_millis(1100)).await;
     let me = app.get("/me", &token).await;
     assert_problem(me, StatusCode::UNAUTHORIZED, "invalid_token").await;
