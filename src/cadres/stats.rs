@@ -1,6 +1,8 @@
 //! Composition of the cadre pool: counts by party, category, gender, ethnicity, age band,
 //! education, level and unit, and the average age, over any filter of the list. Each bucket
-//! carries the filter (a query string for `GET /cadres`) that lists its people.
+//! carries the filter (a query string for `GET /cadres`) that lists its people. A whole status
+//! is read from `cadre_tallies` (kept by triggers with every write); a narrower filter groups
+//! its rows in one index-only pass.
 
 use std::collections::BTreeMap;
 
@@ -11,10 +13,10 @@ use diesel::sql_types::{BigInt, Date, Integer};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::dto::CadreFilter;
+use super::dto::{CadreFilter, StatusFilter};
 use super::repo::{filter_cadres, years_before};
 use super::vocab::{ethnicity_label, Category, Education, Gender, Level, Party};
-use crate::db::schema::units;
+use crate::db::schema::{cadre_tallies, units};
 use crate::db::{DbConn, Engine};
 use crate::error::ApiError;
 
@@ -66,25 +68,169 @@ fn sorted(mut buckets: Vec<Bucket>) -> Vec<Bucket> {
     buckets
 }
 
+/// The counts behind the buckets, from either source.
+#[derive(Default)]
+struct Counts {
+    total: i64,
+    parties: BTreeMap<String, i64>,
+    genders: BTreeMap<String, i64>,
+    ethnicities: BTreeMap<String, i64>,
+    levels: BTreeMap<String, i64>,
+    educations: BTreeMap<Option<String>, i64>,
+    units: BTreeMap<Option<i64>, i64>,
+    categories: BTreeMap<Category, i64>,
+    /// Cadres born after the first birth date of each age band after the first (cumulative).
+    born_after_band_starts: [i64; 3],
+    /// For the mean age: the sum of birth years, and how many birthdays are still to come in
+    /// the year of `age_at` (age = that year − birth year − 1 if the birthday is to come, as
+    /// `age_on`).
+    birth_years: i64,
+    birthdays_to_come: i64,
+}
+
+impl Counts {
+    /// A cadre may be in several categories: each counts in every one it holds.
+    fn add_categories(&mut self, mask: i32, count: i64) {
+        for category in Category::in_mask(mask) {
+            *self.categories.entry(category).or_default() += count;
+        }
+    }
+}
+
+/// Whether the filter asks for a whole status (or all of them) and nothing narrower: then the
+/// tallies kept with every write answer it. Naming every field makes a new filter fail to
+/// compile here until it is decided.
+fn whole_status(filter: &CadreFilter) -> bool {
+    let CadreFilter {
+        q,
+        party,
+        category,
+        gender,
+        ethnicity,
+        level,
+        unit_id,
+        education,
+        tag,
+        age_min,
+        age_max,
+        age_at: _,
+        status: _,
+    } = filter;
+    q.is_none()
+        && party.is_none()
+        && category.is_none()
+        && gender.is_none()
+        && ethnicity.is_none()
+        && level.is_none()
+        && unit_id.is_none()
+        && education.is_none()
+        && tag.is_none()
+        && age_min.is_none()
+        && age_max.is_none()
+}
+
 pub fn compute(
     conn: &mut DbConn,
     filter: &CadreFilter,
     today: NaiveDate,
 ) -> Result<CadreStats, ApiError> {
     let at = filter.age_at.unwrap_or(today);
-    let engine = conn.engine();
-
-    // One index-only pass over the filtered pool for every single-valued dimension and the
-    // ages; the groups (one per distinct combination: tens of thousands in a large register)
-    // are then summed per dimension here. Ages come as sums within each group, so no second
-    // pass reads birth dates row by row: the rows born after each band's first birth date
-    // (bands are cumulative), and for the mean the sum of birth years and the count of
-    // birthdays still to come in `at`'s year (age = at.year − birth year − 1 if the birthday
-    // is still to come, as `age_on`).
-
     // The first birth date of each age band after the first: ages up to the band's minimum
     // minus one are born after it.
-    let band_start = |band: usize| years_before(at, AGE_BANDS[band].2.unwrap_or(0));
+    let band_starts = [1, 2, 3].map(|band| years_before(at, AGE_BANDS[band].2.unwrap_or(0)));
+    let counts = if whole_status(filter) {
+        from_tallies(conn, filter, at, band_starts)?
+    } else {
+        grouped(conn, filter, today, at, band_starts)?
+    };
+    buckets(conn, filter, at, counts)
+}
+
+/// Reads the tallies of the requested status: a row per value present, however large the
+/// register.
+fn from_tallies(
+    conn: &mut DbConn,
+    filter: &CadreFilter,
+    at: NaiveDate,
+    band_starts: [NaiveDate; 3],
+) -> Result<Counts, ApiError> {
+    let mut query = cadre_tallies::table
+        .filter(cadre_tallies::cadre_count.ne(0))
+        .select((
+            cadre_tallies::dimension,
+            cadre_tallies::value,
+            cadre_tallies::cadre_count,
+        ))
+        .into_boxed();
+    match filter.status.unwrap_or(StatusFilter::Active) {
+        StatusFilter::Active => query = query.filter(cadre_tallies::status.eq("active")),
+        StatusFilter::Archived => query = query.filter(cadre_tallies::status.eq("archived")),
+        StatusFilter::All => {}
+    }
+    let rows: Vec<(String, String, i64)> = query.load(conn)?;
+    let unreadable = |dimension: &str, value: &str| {
+        ApiError::internal(format!("cadre tally {dimension}={value} cannot be read"))
+    };
+    let at_month_day = at.month() * 100 + at.day();
+    let mut counts = Counts::default();
+    for (dimension, value, count) in rows {
+        match dimension.as_str() {
+            "party" => {
+                counts.total += count;
+                *counts.parties.entry(value).or_default() += count;
+            }
+            "gender" => *counts.genders.entry(value).or_default() += count,
+            "ethnicity" => *counts.ethnicities.entry(value).or_default() += count,
+            "level" => *counts.levels.entry(value).or_default() += count,
+            "education" => {
+                let education = (!value.is_empty()).then_some(value);
+                *counts.educations.entry(education).or_default() += count;
+            }
+            "unit" => {
+                let unit = if value.is_empty() {
+                    None
+                } else {
+                    Some(value.parse().map_err(|_| unreadable(&dimension, &value))?)
+                };
+                *counts.units.entry(unit).or_default() += count;
+            }
+            "category_mask" => {
+                let mask = value.parse().map_err(|_| unreadable(&dimension, &value))?;
+                counts.add_categories(mask, count);
+            }
+            "birth_date" => {
+                let born = NaiveDate::parse_from_str(&value, "%Y-%m-%d")
+                    .map_err(|_| unreadable(&dimension, &value))?;
+                for (band, start) in band_starts.iter().enumerate() {
+                    if born > *start {
+                        counts.born_after_band_starts[band] += count;
+                    }
+                }
+                counts.birth_years += i64::from(born.year()) * count;
+                if born.month() * 100 + born.day() > at_month_day {
+                    counts.birthdays_to_come += count;
+                }
+            }
+            _ => return Err(unreadable(&dimension, &value)),
+        }
+    }
+    Ok(counts)
+}
+
+/// Counts a filtered register in one index-only pass over its rows.
+fn grouped(
+    conn: &mut DbConn,
+    filter: &CadreFilter,
+    today: NaiveDate,
+    at: NaiveDate,
+    band_starts: [NaiveDate; 3],
+) -> Result<Counts, ApiError> {
+    let engine = conn.engine();
+
+    // Every single-valued dimension is grouped; the groups (one per distinct combination: tens
+    // of thousands in a large register) are then summed per dimension here. Ages come as sums
+    // within each group, so no second pass reads birth dates row by row: the rows born after
+    // each band's first birth date, the sum of birth years and the birthdays still to come.
     let born_after = |date: NaiveDate| {
         sql::<BigInt>("SUM(CASE WHEN cadres.birth_date > ")
             .bind::<Date, _>(date)
@@ -141,9 +287,9 @@ pub fn compute(
                 cadres::category_mask,
                 count_star(),
                 (
-                    born_after(band_start(1)),
-                    born_after(band_start(2)),
-                    born_after(band_start(3)),
+                    born_after(band_starts[0]),
+                    born_after(band_starts[1]),
+                    born_after(band_starts[2]),
                 ),
                 sql::<BigInt>(&format!("SUM({birth_year})")),
                 birthday_to_come,
@@ -154,15 +300,7 @@ pub fn compute(
         engine
     )
     .load(conn)?;
-    let mut parties: BTreeMap<String, i64> = BTreeMap::new();
-    let mut genders: BTreeMap<String, i64> = BTreeMap::new();
-    let mut ethnicities: BTreeMap<String, i64> = BTreeMap::new();
-    let mut levels: BTreeMap<String, i64> = BTreeMap::new();
-    let mut educations: BTreeMap<Option<String>, i64> = BTreeMap::new();
-    let mut unit_counts: BTreeMap<Option<i64>, i64> = BTreeMap::new();
-    let mut category_counts: BTreeMap<Category, i64> = BTreeMap::new();
-    let mut born_after_band_starts = [0_i64; 3];
-    let (mut total, mut birth_years, mut birthdays_to_come) = (0_i64, 0_i64, 0_i64);
+    let mut counts = Counts::default();
     for (
         party,
         gender,
@@ -177,24 +315,43 @@ pub fn compute(
         group_birthdays_to_come,
     ) in groups
     {
-        born_after_band_starts[0] += born_after_starts.0;
-        born_after_band_starts[1] += born_after_starts.1;
-        born_after_band_starts[2] += born_after_starts.2;
-        total += count;
-        birth_years += group_birth_years;
-        birthdays_to_come += group_birthdays_to_come;
-        // A cadre may be in several categories: each counts in every one it holds.
-        for category in Category::in_mask(category_mask) {
-            *category_counts.entry(category).or_default() += count;
-        }
-        *parties.entry(party).or_default() += count;
-        *genders.entry(gender).or_default() += count;
-        *ethnicities.entry(ethnicity).or_default() += count;
-        *levels.entry(level).or_default() += count;
-        *educations.entry(education).or_default() += count;
-        *unit_counts.entry(unit_id).or_default() += count;
+        counts.born_after_band_starts[0] += born_after_starts.0;
+        counts.born_after_band_starts[1] += born_after_starts.1;
+        counts.born_after_band_starts[2] += born_after_starts.2;
+        counts.total += count;
+        counts.birth_years += group_birth_years;
+        counts.birthdays_to_come += group_birthdays_to_come;
+        counts.add_categories(category_mask, count);
+        *counts.parties.entry(party).or_default() += count;
+        *counts.genders.entry(gender).or_default() += count;
+        *counts.ethnicities.entry(ethnicity).or_default() += count;
+        *counts.levels.entry(level).or_default() += count;
+        *counts.educations.entry(education).or_default() += count;
+        *counts.units.entry(unit_id).or_default() += count;
     }
+    Ok(counts)
+}
 
+/// Turns counts into the answer: labels, drill-down filters, largest buckets first.
+fn buckets(
+    conn: &mut DbConn,
+    filter: &CadreFilter,
+    at: NaiveDate,
+    counts: Counts,
+) -> Result<CadreStats, ApiError> {
+    let Counts {
+        total,
+        parties,
+        genders,
+        ethnicities,
+        levels,
+        educations,
+        units: unit_counts,
+        categories: category_counts,
+        born_after_band_starts,
+        birth_years,
+        birthdays_to_come,
+    } = counts;
     let by_party = parties
         .into_iter()
         .map(|(key, count)| {

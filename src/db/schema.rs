@@ -107,6 +107,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// How many cadres of each status hold each value of each statistics dimension (`party`,
+    /// `gender`, `ethnicity`, `level`, `education`, `unit`, `category_mask`, `birth_date`; '' for
+    /// none), kept in step with `cadres` by triggers.
+    cadre_tallies (status, dimension, value) {
+        status -> Text,
+        dimension -> Text,
+        value -> Text,
+        cadre_count -> BigInt,
+    }
+}
+
+diesel::table! {
     cadres (id) {
         id -> BigInt,
         name -> Text,
@@ -669,6 +681,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     cadres,
     cadre_search,
     cadre_tags,
+    cadre_tallies,
     cadre_records,
     profile_corrections,
     meetings,
