@@ -7,6 +7,7 @@ use chrono::{Datelike, NaiveDate};
 
 use super::dto::{CreateCadreRequest, UpdateCadreRequest};
 use super::identity::{normalise_phone, parse_id_number};
+use super::repo::Tags;
 use super::vocab::{ethnicity_label, Category, Degree, Education, Gender, Level, Party};
 use crate::error::ApiError;
 use crate::text::normalise;
@@ -51,6 +52,15 @@ fn patch<T>(current: T, change: Option<T>) -> T {
 }
 
 impl Profile {
+    /// The profile's tags, in the shape they are stored.
+    pub fn tags(&self) -> Tags {
+        Tags {
+            categories: self.categories.clone(),
+            sectors: self.sectors.clone(),
+            expertise: self.expertise.clone(),
+        }
+    }
+
     pub fn from_request(request: CreateCadreRequest) -> Profile {
         Profile {
             name: normalise(&request.name),

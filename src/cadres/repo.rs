@@ -36,7 +36,7 @@ pub fn find_by_id_number_lookup(conn: &mut DbConn, lookup: &str) -> QueryResult<
 }
 
 /// A cadre's tags by kind.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tags {
     pub categories: Vec<Category>,
     pub sectors: Vec<String>,
@@ -66,6 +66,10 @@ pub fn tags_of_many(conn: &mut DbConn, ids: &[i64]) -> QueryResult<HashMap<i64, 
         entry.categories.sort();
     }
     Ok(tags)
+}
+
+pub fn tags_of(conn: &mut DbConn, id: i64) -> QueryResult<Tags> {
+    Ok(tags_of_many(conn, &[id])?.remove(&id).unwrap_or_default())
 }
 
 pub fn replace_tags(conn: &mut DbConn, id: i64, tags: &Tags) -> QueryResult<()> {

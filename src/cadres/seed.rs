@@ -250,7 +250,7 @@ pub fn seed(
             for i in 0..size {
                 let profile =
                     demo_profile(&mut rng, offset + written + i, &townships, &departments);
-                service::store(conn, key, None, 1, &profile)?;
+                service::store(conn, key, None, 1, &profile, None)?;
             }
             audit::record(
                 conn,

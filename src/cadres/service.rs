@@ -45,9 +45,12 @@ fn corrupt(field: &str) -> ApiError {
 
 /// Reads a stored row back into a profile, decrypting the protected fields.
 pub fn profile_of(conn: &mut DbConn, key: &DataKey, row: &CadreRow) -> Result<Profile, ApiError> {
-    let tags = repo::tags_of_many(conn, &[row.id])?
-        .remove(&row.id)
-        .unwrap_or_default();
+    let tags = repo::tags_of(conn, row.id)?;
+    profile_with_tags(key, row, tags)
+}
+
+/// A stored row and its tags (already read) as a profile, with the protected fields decrypted.
+fn profile_with_tags(key: &DataKey, row: &CadreRow, tags: Tags) -> Result<Profile, ApiError> {
     Ok(Profile {
         name: row.name.clone(),
         former_name: row.former_name.clone(),
@@ -150,33 +153,62 @@ fn duplicate_id_number(error: diesel::result::Error) -> ApiError {
 }
 
 /// Stores a checked profile (new when `id` is None) with its protected fields encrypted for
-/// this row, and its tags. Returns the row id.
+/// this row, and its tags unless they equal `stored_tags` (what the row holds now). Returns the
+/// row id.
 pub fn store(
     conn: &mut DbConn,
     key: &DataKey,
     id: Option<i64>,
     version: i32,
     profile: &Profile,
+    stored_tags: Option<&Tags>,
 ) -> Result<i64, ApiError> {
     let values = columns(conn, key, profile)?;
     let now = db::now();
+    let ciphers = |id: i64| -> Result<(Option<String>, Option<String>), ApiError> {
+        let id_cipher = profile
+            .id_number
+            .as_deref()
+            .map(|v| key.encrypt(&id_context(id), v))
+            .transpose()?;
+        let phone_cipher = profile
+            .phone
+            .as_deref()
+            .map(|v| key.encrypt(&phone_context(id), v))
+            .transpose()?;
+        Ok((id_cipher, phone_cipher))
+    };
     let id = match id {
-        None => diesel::insert_into(cadres::table)
-            .values((
-                &values,
-                cadres::status.eq("active"),
-                cadres::version.eq(1),
-                cadres::created_at.eq(now),
-                cadres::updated_at.eq(now),
-            ))
-            .returning(cadres::id)
-            .get_result(conn)
-            .map_err(duplicate_id_number)?,
+        None => {
+            // The ciphers are bound to the row id, which the insert gives.
+            let id = diesel::insert_into(cadres::table)
+                .values((
+                    &values,
+                    cadres::status.eq("active"),
+                    cadres::version.eq(1),
+                    cadres::created_at.eq(now),
+                    cadres::updated_at.eq(now),
+                ))
+                .returning(cadres::id)
+                .get_result(conn)
+                .map_err(duplicate_id_number)?;
+            let (id_cipher, phone_cipher) = ciphers(id)?;
+            diesel::update(cadres::table.find(id))
+                .set((
+                    cadres::id_number_cipher.eq(id_cipher),
+                    cadres::phone_cipher.eq(phone_cipher),
+                ))
+                .execute(conn)?;
+            id
+        }
         Some(id) => {
+            let (id_cipher, phone_cipher) = ciphers(id)?;
             let updated =
                 diesel::update(cadres::table.find(id).filter(cadres::version.eq(version)))
                     .set((
                         &values,
+                        cadres::id_number_cipher.eq(id_cipher),
+                        cadres::phone_cipher.eq(phone_cipher),
                         cadres::version.eq(version + 1),
                         cadres::updated_at.eq(now),
                     ))
@@ -188,31 +220,10 @@ pub fn store(
             id
         }
     };
-    let id_cipher = profile
-        .id_number
-        .as_deref()
-        .map(|v| key.encrypt(&id_context(id), v))
-        .transpose()?;
-    let phone_cipher = profile
-        .phone
-        .as_deref()
-        .map(|v| key.encrypt(&phone_context(id), v))
-        .transpose()?;
-    diesel::update(cadres::table.find(id))
-        .set((
-            cadres::id_number_cipher.eq(id_cipher),
-            cadres::phone_cipher.eq(phone_cipher),
-        ))
-        .execute(conn)?;
-    repo::replace_tags(
-        conn,
-        id,
-        &Tags {
-            categories: profile.categories.clone(),
-            sectors: profile.sectors.clone(),
-            expertise: profile.expertise.clone(),
-        },
-    )?;
+    let tags = profile.tags();
+    if stored_tags != Some(&tags) {
+        repo::replace_tags(conn, id, &tags)?;
+    }
     Ok(id)
 }
 
@@ -266,9 +277,7 @@ pub fn view(row: CadreRow, tags: Tags, today: NaiveDate) -> Result<CadreView, Ap
 
 pub fn get(conn: &mut DbConn, id: i64) -> Result<CadreView, ApiError> {
     let row = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
-    let tags = repo::tags_of_many(conn, &[id])?
-        .remove(&id)
-        .unwrap_or_default();
+    let tags = repo::tags_of(conn, id)?;
     view(row, tags, today())
 }
 
@@ -279,7 +288,7 @@ pub fn create(
     mut profile: Profile,
 ) -> Result<CadreView, ApiError> {
     check_profile(conn, &mut profile)?;
-    let id = store(conn, key, None, 1, &profile)?;
+    let id = store(conn, key, None, 1, &profile, None)?;
     let created = get(conn, id)?;
     audit::record(
         conn,
@@ -301,11 +310,22 @@ pub fn update(
     if row.version != expected_version {
         return Err(ApiError::PreconditionFailed);
     }
-    let before = get(conn, id)?;
-    let mut profile = profile_of(conn, key, &row)?.with_changes(changes);
+    let tags = repo::tags_of(conn, id)?;
+    let before = view(row.clone(), tags.clone(), today())?;
+    let mut profile = profile_with_tags(key, &row, tags.clone())?.with_changes(changes);
     check_profile(conn, &mut profile)?;
-    store(conn, key, Some(id), expected_version, &profile)?;
-    let after = get(conn, id)?;
+    store(conn, key, Some(id), expected_version, &profile, Some(&tags))?;
+    // Tags read back only when rewritten: the database orders them.
+    let after_tags = if profile.tags() == tags {
+        tags
+    } else {
+        repo::tags_of(conn, id)?
+    };
+    let after = view(
+        repo::find(conn, id)?.ok_or(ApiError::NotFound)?,
+        after_tags,
+        today(),
+    )?;
     audit::record(
         conn,
         actor,

@@ -604,7 +604,7 @@ pub fn import(
     }
     let mut ids = Vec::with_capacity(valid);
     for profile in &profiles {
-        ids.push(service::store(conn, key, None, 1, profile)?);
+        ids.push(service::store(conn, key, None, 1, profile, None)?);
     }
     audit::record(
         conn,

@@ -275,6 +275,44 @@ async fn two_edits_from_the_same_version_one_wins_one_gets_412() {
     let last = &events["items"][0];
     assert_eq!(last["before"]["phone"], "138****5678");
     assert_eq!(last["after"]["phone"], "********2345");
+    assert_eq!(
+        body["sectors"],
+        json!(["文化旅游"]),
+        "tags not named are kept"
+    );
+    assert_eq!(last["after"]["expertise"], json!(["旅游规划"]));
+
+    // New tags are stored and answered as a later read gives them; the new phone is
+    // encrypted for this row.
+    let retagged = f
+        .app
+        .patch(
+            &path,
+            &f.ufwd,
+            Some("\"3\""),
+            json!({"sectors": ["教育", "文化旅游"], "expertise": [], "categories": ["religious"]}),
+        )
+        .await;
+    assert_eq!(retagged.status(), StatusCode::OK);
+    let answered: Value = retagged.json().await.unwrap();
+    let read: Value = f.app.get(&path, &f.ufwd).await.json().await.unwrap();
+    assert_eq!(answered, read);
+    assert_eq!(read["expertise"], json!([]));
+    assert_eq!(read["categories"], json!(["religious"]));
+    assert_eq!(read["sectors"].as_array().unwrap().len(), 2);
+    let revealed: Value = f
+        .app
+        .post(
+            &format!("{path}/reveal"),
+            Some(&f.ufwd),
+            json!({"fields": ["phone", "id_number"], "reason": "核对推荐材料"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(revealed["phone"], "023-77712345");
+    assert_eq!(revealed["id_number"], id_number("19800315", 11));
 }
 
 async fn futures_join<A: std::future::Future, B: std::future::Future>(
