@@ -89,21 +89,29 @@ def main():
     parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432/tongxin_stats")
     args = parser.parse_args()
     database_url = None
+    admin_url = args.postgres_url.rsplit("/", 1)[0] + "/postgres"
+    name = args.postgres_url.rsplit("/", 1)[1]
+
+    def postgres(sql):
+        subprocess.run(["psql", "-q", admin_url, "-c", sql], check=True, timeout=120)
+
     if args.engine == "postgres":
-        admin_url = args.postgres_url.rsplit("/", 1)[0] + "/postgres"
-        name = args.postgres_url.rsplit("/", 1)[1]
-        for sql in [f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"']:
-            subprocess.run(["psql", "-q", admin_url, "-c", sql], check=True, timeout=120)
+        postgres(f'DROP DATABASE IF EXISTS "{name}"')
+        postgres(f'CREATE DATABASE "{name}"')
         database_url = args.postgres_url
     print("| register | question | cadres | whole status: from | age_min=0: grouped pass | "
           "grouped ÷ whole |\n|---|---|---|---|---|---|")
-    with DemoServer(args.binary, database_url, cadres=args.cadres) as demo:
-        token = demo.tokens["ufwd_staff"]
-        measure(demo, token, args.repeats, f"{args.engine} {args.cadres:,}")
-        if args.times > 1:
-            seconds = multiply(args, demo.env["TONGXIN_DATA_DIR"], args.times - 1)
-            print(f"(multiplied to ×{args.times} in {seconds:.0f} s)", flush=True)
-            measure(demo, token, args.repeats, f"{args.engine} ×{args.times}")
+    try:
+        with DemoServer(args.binary, database_url, cadres=args.cadres) as demo:
+            token = demo.tokens["ufwd_staff"]
+            measure(demo, token, args.repeats, f"{args.engine} {args.cadres:,}")
+            if args.times > 1:
+                seconds = multiply(args, demo.env["TONGXIN_DATA_DIR"], args.times - 1)
+                print(f"(multiplied to ×{args.times} in {seconds:.0f} s)", flush=True)
+                measure(demo, token, args.repeats, f"{args.engine} ×{args.times}")
+    finally:
+        if args.engine == "postgres":
+            postgres(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 if __name__ == "__main__":
