@@ -35,6 +35,7 @@ pub struct Config {
     pub rate_limits: crate::web::RateLimits,
     /// How long a client may take to send a request's head, and its body.
     pub client_timeout: Duration,
+    pub import_limits: crate::cadres::transfer::ImportLimits,
 }
 
 impl std::fmt::Debug for Config {
@@ -116,6 +117,17 @@ impl Config {
                     .filter(|n| *n > 0),
             },
             client_timeout: Duration::from_secs(parse_var("TONGXIN_CLIENT_TIMEOUT_SECS", 10)?),
+            import_limits: {
+                let default = crate::cadres::transfer::ImportLimits::default();
+                crate::cadres::transfer::ImportLimits {
+                    max_rows: parse_var("TONGXIN_IMPORT_MAX_ROWS", default.max_rows)?,
+                    max_bytes: parse_var("TONGXIN_IMPORT_MAX_MIB", default.max_bytes >> 20)?
+                        .checked_mul(1 << 20)
+                        .ok_or_else(|| {
+                            ConfigError::Invalid("TONGXIN_IMPORT_MAX_MIB", "too large".into())
+                        })?,
+                }
+            },
             job_interval: match parse_var("TONGXIN_JOB_INTERVAL_SECS", 300_u64)? {
                 0 => None,
                 secs => Some(Duration::from_secs(secs)),

@@ -129,6 +129,7 @@ impl Application {
         let allowed_methods =
             web::Data::new(http::AllowedMethods::from_document(&openapi_document()));
         let body_timeout = web::Data::new(http::BodyTimeout(config.client_timeout));
+        let import_limits = web::Data::new(config.import_limits);
         let pool_data = web::Data::new(pool.clone());
 
         let listener = TcpListener::bind(&config.bind)
@@ -148,6 +149,7 @@ impl Application {
                 .app_data(sessions.clone())
                 .app_data(allowed_methods.clone())
                 .app_data(body_timeout.clone())
+                .app_data(import_limits.clone())
                 .app_data(http::json_config())
                 .app_data(http::query_config())
                 .app_data(http::path_config())

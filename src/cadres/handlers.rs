@@ -15,7 +15,9 @@ use super::profile::Profile;
 use super::records::{self, RecordBody, RecordInput, RecordKind, RecordView};
 use super::service;
 use super::stats::{self, CadreStats};
-use super::transfer::{self, ExportParams, FileFormat, ImportParams, ImportReport, TemplateParams};
+use super::transfer::{
+    self, ExportParams, FileFormat, ImportLimits, ImportParams, ImportReport, TemplateParams,
+};
 use super::vocab::Status;
 use crate::audit::Actor;
 use crate::auth::{can, AuthUser, Authorized, Permission};
@@ -582,8 +584,9 @@ pub async fn import_template(
     ))
 }
 
-/// Import cadres from an XLSX or CSV file (the body, up to 10 MiB and 20,000 rows). Every row is
-/// checked; `dry_run=true` reports and writes nothing; otherwise all rows are written in one
+/// Import cadres from an XLSX or CSV file (the body; by default up to 32 MiB and 100,000 rows,
+/// else 413 or 400 `too_many_rows` before any row is checked). Every row is checked;
+/// `dry_run=true` reports and writes nothing; otherwise all rows are written in one
 /// transaction, or none (422 naming each row's errors as `rows[N].field`).
 #[utoipa::path(
     tag = "cadres",
@@ -603,8 +606,10 @@ pub async fn import_cadres(
     key: web::Data<DataKey>,
     req: HttpRequest,
     query: ValidatedQuery<ImportParams>,
+    limits: web::Data<ImportLimits>,
     mut payload: web::Payload,
 ) -> Result<web::Json<ImportReport>, ApiError> {
+    let limits = *limits.get_ref();
     let dry_run = query.into_inner().dry_run;
     let timeout = req
         .app_data::<web::Data<BodyTimeout>>()
@@ -615,7 +620,7 @@ pub async fn import_cadres(
             let chunk = chunk.map_err(|_| {
                 ApiError::bad_request("unreadable_file", "the upload was interrupted")
             })?;
-            if bytes.len() + chunk.len() > transfer::MAX_IMPORT_BYTES {
+            if bytes.len() + chunk.len() > limits.max_bytes {
                 return Err(ApiError::PayloadTooLarge);
             }
             bytes.extend_from_slice(&chunk);
@@ -626,12 +631,12 @@ pub async fn import_cadres(
     let actor = Actor::user(&auth);
     let report = if dry_run {
         db::run(&pool, move |conn| {
-            transfer::import(conn, &key, &actor, &bytes, true)
+            transfer::import(conn, &key, &actor, &bytes, true, limits)
         })
         .await?
     } else {
         db::write(&pool, move |conn| {
-            transfer::import(conn, &key, &actor, &bytes, false)
+            transfer::import(conn, &key, &actor, &bytes, false, limits)
         })
         .await?
     };

@@ -1,10 +1,11 @@
 //! Import from and export to spreadsheets (XLSX and CSV) with the documented template columns.
 //! An import checks every row with the same rules as the API and is all-or-nothing.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Cursor;
 
-use calamine::{Data, DataType, Reader};
+use calamine::{DataRef, DataType, Reader, Xlsx};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -24,10 +25,24 @@ use crate::error::ApiError;
 use crate::web::QueryPart;
 use diesel::prelude::*;
 
-/// The largest file an import accepts.
-pub const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
-/// The most rows one import takes.
-pub const MAX_IMPORT_ROWS: usize = 20_000;
+/// How much one import may carry (`TONGXIN_IMPORT_MAX_ROWS`, `TONGXIN_IMPORT_MAX_MIB`). The
+/// defaults take a large register, 100,000 rows, in one file; the file is held in memory while
+/// it is read, its rows are not.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportLimits {
+    pub max_rows: usize,
+    pub max_bytes: usize,
+}
+
+impl Default for ImportLimits {
+    fn default() -> Self {
+        ImportLimits {
+            max_rows: 100_000,
+            max_bytes: 32 * 1024 * 1024,
+        }
+    }
+}
+
 /// The most rows one export gives.
 pub const MAX_EXPORT_ROWS: usize = 200_000;
 
@@ -246,72 +261,29 @@ pub struct ImportReport {
     pub errors: Vec<RowError>,
 }
 
-/// The rows of an uploaded file as column key -> text, with their spreadsheet row numbers.
-/// One data row: its spreadsheet row number and its cells by column key.
-type SheetRow = (usize, HashMap<&'static str, String>);
-
-fn read_rows(bytes: &[u8]) -> Result<Vec<SheetRow>, ApiError> {
-    let grid: Vec<Vec<String>> = if bytes.starts_with(b"PK\x03\x04") {
-        read_xlsx(bytes)?
+/// Calls `visit` with each row of an uploaded file (XLSX, or CSV in UTF-8 or GB 18030) in order,
+/// with its spreadsheet row number (from 1) and its cells by column (from 0). One row is held at
+/// a time, so a large file costs its own bytes (and an XLSX's shared strings), not its rows.
+fn each_row(
+    bytes: &[u8],
+    visit: &mut dyn FnMut(usize, Vec<String>) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        each_xlsx_row(bytes, visit)
     } else {
-        read_csv(bytes)?
-    };
-    let mut lines = grid.into_iter();
-    let header = lines
-        .next()
-        .ok_or_else(|| ApiError::bad_request("empty_file", "the file has no header row"))?;
-    let mut keys: Vec<Option<&'static str>> = Vec::new();
-    for title in &header {
-        let title = title.trim();
-        keys.push(
-            COLUMNS
-                .iter()
-                .find(|c| c.header == title || c.key.eq_ignore_ascii_case(title))
-                .map(|c| c.key),
-        );
+        each_csv_row(bytes, visit)
     }
-    let missing: Vec<&str> = COLUMNS
-        .iter()
-        .filter(|c| c.required && !keys.contains(&Some(c.key)))
-        .map(|c| c.header)
-        .collect();
-    if !missing.is_empty() {
-        return Err(ApiError::bad_request(
-            "template_mismatch",
-            format!("required columns are missing: {}", missing.join(", ")),
-        ));
-    }
-    let mut rows = Vec::new();
-    for (index, line) in lines.enumerate() {
-        if line.iter().all(|cell| cell.trim().is_empty()) {
-            continue;
-        }
-        let mut row = HashMap::new();
-        for (cell, key) in line.into_iter().zip(&keys) {
-            if let Some(key) = key {
-                let cell = cell.trim().to_owned();
-                if !cell.is_empty() {
-                    row.insert(*key, cell);
-                }
-            }
-        }
-        rows.push((index + 2, row));
-        if rows.len() > MAX_IMPORT_ROWS {
-            return Err(ApiError::bad_request(
-                "too_many_rows",
-                format!("an import takes at most {MAX_IMPORT_ROWS} rows"),
-            ));
-        }
-    }
-    Ok(rows)
 }
 
-fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, ApiError> {
+fn each_csv_row(
+    bytes: &[u8],
+    visit: &mut dyn FnMut(usize, Vec<String>) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     // Spreadsheet programs on Chinese systems save CSV as GB 18030 unless told otherwise.
     let text = match std::str::from_utf8(bytes) {
-        Ok(text) => text.to_owned(),
-        Err(_) => encoding_rs::GB18030.decode(bytes).0.into_owned(),
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => encoding_rs::GB18030.decode(bytes).0,
     };
     if text.contains('\0') {
         return Err(ApiError::bad_request(
@@ -323,49 +295,138 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, ApiError> {
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
-    reader
-        .records()
-        .map(|record| {
-            record
-                .map(|r| r.iter().map(str::to_owned).collect())
-                .map_err(|e| {
-                    ApiError::bad_request("unreadable_file", format!("the CSV cannot be read: {e}"))
-                })
-        })
-        .collect()
+    let mut record = csv::StringRecord::new();
+    let mut number = 0;
+    while reader.read_record(&mut record).map_err(|e| {
+        ApiError::bad_request("unreadable_file", format!("the CSV cannot be read: {e}"))
+    })? {
+        number += 1;
+        visit(number, record.iter().map(str::to_owned).collect())?;
+    }
+    Ok(())
 }
 
-fn cell_text(cell: &Data) -> String {
+fn cell_text(cell: &DataRef<'_>) -> String {
     match cell {
-        Data::Empty | Data::Error(_) => String::new(),
-        Data::String(s) => s.clone(),
-        Data::Int(i) => i.to_string(),
+        DataRef::Empty | DataRef::Error(_) => String::new(),
+        DataRef::SharedString(s) => (*s).to_owned(),
+        DataRef::String(s) => s.clone(),
+        DataRef::Int(i) => i.to_string(),
         #[allow(clippy::cast_possible_truncation)]
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => (*f as i64).to_string(),
-        Data::DateTime(_) | Data::DateTimeIso(_) => {
+        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => (*f as i64).to_string(),
+        DataRef::DateTime(_) | DataRef::DateTimeIso(_) => {
             cell.as_date().map(|d| d.to_string()).unwrap_or_default()
         }
         other => other.as_string().unwrap_or_default(),
     }
 }
 
-fn read_xlsx(bytes: &[u8]) -> Result<Vec<Vec<String>>, ApiError> {
+/// The first sheet, read cell by cell (the cells come row by row).
+fn each_xlsx_row(
+    bytes: &[u8],
+    visit: &mut dyn FnMut(usize, Vec<String>) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
     let unreadable = |e: &dyn std::fmt::Display| {
         ApiError::bad_request(
             "unreadable_file",
             format!("the workbook cannot be read: {e}"),
         )
     };
-    let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes.to_vec()))
+    let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
+    let sheet = workbook
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| ApiError::bad_request("empty_file", "the workbook has no sheet"))?;
+    let mut cells = workbook
+        .worksheet_cells_reader(&sheet)
         .map_err(|e| unreadable(&e))?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or_else(|| ApiError::bad_request("empty_file", "the workbook has no sheet"))?
-        .map_err(|e| unreadable(&e))?;
-    Ok(range
-        .rows()
-        .map(|row| row.iter().map(cell_text).collect())
-        .collect())
+    let mut line: Vec<String> = Vec::new();
+    let mut line_row = None;
+    while let Some(cell) = cells.next_cell().map_err(|e| unreadable(&e))? {
+        let (row, column) = cell.get_position();
+        if line_row.is_some_and(|current| current != row) {
+            visit(row_number(line_row), std::mem::take(&mut line))?;
+        }
+        line_row = Some(row);
+        let column = usize::try_from(column).unwrap_or(usize::MAX);
+        if column >= line.len() {
+            // Beyond the last template column nothing is read; the cap keeps a crafted
+            // workbook from making one row huge.
+            if column >= COLUMNS.len() + 64 {
+                continue;
+            }
+            line.resize(column + 1, String::new());
+        }
+        line[column] = cell_text(cell.get_value());
+    }
+    if line_row.is_some() {
+        visit(row_number(line_row), line)?;
+    }
+    Ok(())
+}
+
+/// A sheet's zero-based row index as the row number people see.
+fn row_number(row: Option<u32>) -> usize {
+    row.and_then(|r| usize::try_from(r).ok()).unwrap_or(0) + 1
+}
+
+/// The column keys of a header row; fails when a required column is missing.
+fn column_keys(header: &[String]) -> Result<Vec<Option<&'static str>>, ApiError> {
+    let keys: Vec<Option<&'static str>> = header
+        .iter()
+        .map(|title| {
+            let title = title.trim();
+            COLUMNS
+                .iter()
+                .find(|c| c.header == title || c.key.eq_ignore_ascii_case(title))
+                .map(|c| c.key)
+        })
+        .collect();
+    let missing: Vec<&str> = COLUMNS
+        .iter()
+        .filter(|c| c.required && !keys.contains(&Some(c.key)))
+        .map(|c| c.header)
+        .collect();
+    if !missing.is_empty() {
+        return Err(ApiError::bad_request(
+            "template_mismatch",
+            format!("required columns are missing: {}", missing.join(", ")),
+        ));
+    }
+    Ok(keys)
+}
+
+fn is_blank(line: &[String]) -> bool {
+    line.iter().all(|cell| cell.trim().is_empty())
+}
+
+/// Counts the data rows (after the header, blank rows skipped), failing as soon as there are
+/// more than `max_rows`: an oversized file is refused before any row is checked.
+fn count_rows(bytes: &[u8], max_rows: usize) -> Result<usize, ApiError> {
+    let (mut header_seen, mut rows) = (false, 0);
+    each_row(bytes, &mut |_, line| {
+        if !header_seen {
+            header_seen = true;
+        } else if !is_blank(&line) {
+            rows += 1;
+            if rows > max_rows {
+                return Err(ApiError::bad_request(
+                    "too_many_rows",
+                    format!("an import takes at most {max_rows} rows"),
+                ));
+            }
+        }
+        Ok(())
+    })?;
+    if header_seen {
+        Ok(rows)
+    } else {
+        Err(ApiError::bad_request(
+            "empty_file",
+            "the file has no header row",
+        ))
+    }
 }
 
 /// Turns one row into a create request; column errors are added to `errors`.
@@ -519,16 +580,18 @@ fn row_request(
     Some(request)
 }
 
-/// Checks every row; writes them all in the caller's transaction unless `dry_run` or any row
-/// is invalid (then a real import fails as a whole with every row's errors).
+/// Checks every row and writes each valid one in the caller's transaction as it goes, unless
+/// `dry_run`; once a row is invalid nothing more is written and the import fails as a whole with
+/// every row's errors (the caller's transaction rolls back what was written).
 pub fn import(
     conn: &mut DbConn,
     key: &DataKey,
     actor: &Actor,
     bytes: &[u8],
     dry_run: bool,
+    limits: ImportLimits,
 ) -> Result<ImportReport, ApiError> {
-    let rows = read_rows(bytes)?;
+    let rows = count_rows(bytes, limits.max_rows)?;
     let mut unit_ids: HashMap<String, Vec<i64>> = HashMap::new();
     for (id, name) in units::table
         .select((units::id, units::name))
@@ -536,12 +599,35 @@ pub fn import(
     {
         unit_ids.entry(name).or_default().push(id);
     }
-    let mut profiles = Vec::new();
-    let mut errors = Vec::new();
+    let mut report = ImportReport {
+        dry_run,
+        rows,
+        valid: 0,
+        imported: 0,
+        errors: Vec::new(),
+    };
+    let mut keys = None;
     let mut seen_id_numbers = HashSet::new();
-    for (row_number, row) in &rows {
+    let (mut first_id, mut last_id) = (None, None);
+    each_row(bytes, &mut |row_number, line| {
+        let Some(keys) = keys.as_ref() else {
+            keys = Some(column_keys(&line)?);
+            return Ok(());
+        };
+        if is_blank(&line) {
+            return Ok(());
+        }
+        let mut row = HashMap::new();
+        for (cell, key) in line.into_iter().zip(keys) {
+            if let Some(key) = key {
+                let cell = cell.trim();
+                if !cell.is_empty() {
+                    row.insert(*key, cell.to_owned());
+                }
+            }
+        }
         let mut fields = BTreeMap::new();
-        if let Some(request) = row_request(row, &unit_ids, &mut fields) {
+        if let Some(request) = row_request(&row, &unit_ids, &mut fields) {
             let mut profile = Profile::from_request(request);
             if let Err(ApiError::Validation { fields: broken }) =
                 service::check_profile(conn, &mut profile)
@@ -573,38 +659,34 @@ pub fn import(
                 }
             }
             if fields.is_empty() {
-                profiles.push(profile);
+                report.valid += 1;
+                if !dry_run && report.errors.is_empty() {
+                    let id = service::store(conn, key, None, 1, &profile, None)?;
+                    first_id.get_or_insert(id);
+                    last_id = Some(id);
+                    report.imported += 1;
+                }
             }
         }
         if !fields.is_empty() {
-            errors.push(RowError {
-                row: *row_number,
+            report.errors.push(RowError {
+                row: row_number,
                 fields,
             });
         }
-    }
-    let valid = profiles.len();
+        Ok(())
+    })?;
     if dry_run {
-        return Ok(ImportReport {
-            dry_run,
-            rows: rows.len(),
-            valid,
-            imported: 0,
-            errors,
-        });
+        return Ok(report);
     }
-    if !errors.is_empty() {
+    if !report.errors.is_empty() {
         let mut fields = BTreeMap::new();
-        for error in errors {
+        for error in report.errors {
             for (field, rules) in error.fields {
                 fields.insert(format!("rows[{}].{field}", error.row), rules);
             }
         }
         return Err(ApiError::Validation { fields });
-    }
-    let mut ids = Vec::with_capacity(valid);
-    for profile in &profiles {
-        ids.push(service::store(conn, key, None, 1, profile, None)?);
     }
     audit::record(
         conn,
@@ -615,17 +697,11 @@ pub fn import(
             entity_id: None,
             before: None,
             after: Some(
-                json!({"count": ids.len(), "first_id": ids.first(), "last_id": ids.last()}),
+                json!({"count": report.imported, "first_id": first_id, "last_id": last_id}),
             ),
         },
     )?;
-    Ok(ImportReport {
-        dry_run,
-        rows: rows.len(),
-        valid,
-        imported: ids.len(),
-        errors: Vec::new(),
-    })
+    Ok(report)
 }
 
 /// The template: the header row (Chinese headers); the XLSX has a second sheet explaining each

@@ -45,7 +45,11 @@ pub struct CadreFixture {
 
 impl CadreFixture {
     pub async fn new() -> CadreFixture {
-        let app = TestApp::spawn().await;
+        CadreFixture::with_config(|_| {}).await
+    }
+
+    pub async fn with_config(configure: impl FnOnce(&mut tongxin::config::Config)) -> CadreFixture {
+        let app = TestApp::spawn_with(configure).await;
         let admin = app.admin_token().await;
         let ufwd = app.token_for(&admin, "ufwd_staff").await;
         CadreFixture { app, admin, ufwd }

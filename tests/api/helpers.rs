@@ -136,6 +136,7 @@ impl TestApp {
                 login_per_minute: None,
             },
             client_timeout: Duration::from_secs(10),
+            import_limits: Default::default(),
         };
         let mut config = config;
         configure(&mut config);

@@ -213,8 +213,39 @@ async fn xlsx_and_gb18030_csv_files_import_too() {
 
     let wrong = import(&f, true, b"name,colour\nx,red".to_vec(), "text/csv").await;
     assert_problem(wrong, StatusCode::BAD_REQUEST, "template_mismatch").await;
-    let big = import(&f, true, vec![b'a'; 10 * 1024 * 1024 + 1], "text/csv").await;
+}
+
+#[actix_web::test]
+async fn an_import_over_its_limits_is_refused_before_any_row_is_checked() {
+    let f = CadreFixture::with_config(|config| {
+        config.import_limits = tongxin::cadres::transfer::ImportLimits {
+            max_rows: 2,
+            max_bytes: 4096,
+        };
+    })
+    .await;
+    let rows: Vec<String> = (0..3)
+        .map(|n| {
+            let birth = format!("1980031{n}");
+            row("罗维", "男", &birth, &id_number(&birth, 11), "民盟")
+        })
+        .collect();
+    for dry_run in [true, false] {
+        let refused = import(&f, dry_run, csv(&rows), "text/csv").await;
+        let problem = assert_problem(refused, StatusCode::BAD_REQUEST, "too_many_rows").await;
+        assert_eq!(problem["detail"], "an import takes at most 2 rows");
+    }
+    // Blank rows do not count; the limit itself is accepted.
+    let mut two = rows[..2].to_vec();
+    two.insert(1, ",,,,,,,,,,,,,,,".into());
+    let response = import(&f, true, csv(&two), "text/csv").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let report: Value = response.json().await.unwrap();
+    assert_eq!(report["rows"], 2, "{report}");
+
+    let big = import(&f, true, vec![b'a'; 4097], "text/csv").await;
     assert_problem(big, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+    assert_eq!(f.app.count("SELECT COUNT(*) AS n FROM cadres"), 0);
 }
 
 #[actix_web::test]
