@@ -12,6 +12,7 @@ pub mod repo;
 pub mod seed;
 pub mod service;
 pub mod stats;
+pub mod tallies;
 pub mod transfer;
 pub mod vocab;
 

@@ -11,6 +11,7 @@ use serde_json::json;
 use super::identity::check_char;
 use super::profile::Profile;
 use super::service;
+use super::tallies;
 use super::vocab::{Category, Degree, Education, Gender, Level, Party};
 use crate::accounts;
 use crate::accounts::dto::{CreateUnitRequest, UnitKind, UnitQuery};
@@ -247,11 +248,14 @@ pub fn seed(
     while written < count {
         let size = batch.min(count - written);
         db::write_transaction(conn, |conn| {
+            tallies::pause(conn)?;
+            let mut ids = Vec::new();
             for i in 0..size {
                 let profile =
                     demo_profile(&mut rng, offset + written + i, &townships, &departments);
-                service::store(conn, key, None, 1, &profile, None)?;
+                ids.push(service::store(conn, key, None, 1, &profile, None)?);
             }
+            tallies::count_inserted(conn, &ids)?;
             audit::record(
                 conn,
                 &actor,

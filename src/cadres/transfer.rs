@@ -16,6 +16,7 @@ use super::dto::{CadreFilter, CadreView, CreateCadreRequest};
 use super::profile::Profile;
 use super::repo;
 use super::service::{self, ID_NUMBER_LOOKUP};
+use super::tallies;
 use super::vocab::{ethnicity_from_text, Category, Degree, Education, Gender, Level, Party};
 use crate::audit::{self, Actor, Event};
 use crate::crypto::DataKey;
@@ -608,7 +609,10 @@ pub fn import(
     };
     let mut keys = None;
     let mut seen_id_numbers = HashSet::new();
-    let (mut first_id, mut last_id) = (None, None);
+    let mut ids = Vec::new();
+    if !dry_run {
+        tallies::pause(conn)?;
+    }
     each_row(bytes, &mut |row_number, line| {
         let Some(keys) = keys.as_ref() else {
             keys = Some(column_keys(&line)?);
@@ -661,9 +665,7 @@ pub fn import(
             if fields.is_empty() {
                 report.valid += 1;
                 if !dry_run && report.errors.is_empty() {
-                    let id = service::store(conn, key, None, 1, &profile, None)?;
-                    first_id.get_or_insert(id);
-                    last_id = Some(id);
+                    ids.push(service::store(conn, key, None, 1, &profile, None)?);
                     report.imported += 1;
                 }
             }
@@ -688,6 +690,7 @@ pub fn import(
         }
         return Err(ApiError::Validation { fields });
     }
+    tallies::count_inserted(conn, &ids)?;
     audit::record(
         conn,
         actor,
@@ -697,7 +700,7 @@ pub fn import(
             entity_id: None,
             before: None,
             after: Some(
-                json!({"count": report.imported, "first_id": first_id, "last_id": last_id}),
+                json!({"count": ids.len(), "first_id": ids.first(), "last_id": ids.last()}),
             ),
         },
     )?;

@@ -20,11 +20,18 @@ LANGUAGE sql STABLE AS $$
            ('birth_date', to_char(c.birth_date, 'YYYY-MM-DD'))
 $$;
 
--- Statement-level: a bulk insert (import, seed) adds its rows' counts in one grouped upsert.
--- Rows are upserted in key order, so concurrent writers take the tally rows' locks in the same
--- order and cannot deadlock on them.
+-- Statement-level: a multi-row statement adds its rows' counts in one grouped upsert. Rows are
+-- upserted in key order, so concurrent writers take the tally rows' locks in the same order and
+-- cannot deadlock on them. A transaction that inserts many cadres one statement at a time (an
+-- import, the demo seed) would update the same tally rows once per cadre, and each update of a
+-- row already updated in the transaction walks all its earlier versions: such a transaction sets
+-- tongxin.tallies_paused and adds its cadres' counts itself before it commits
+-- (cadres::tallies).
 CREATE FUNCTION cadre_tallies_follow() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF current_setting('tongxin.tallies_paused', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'INSERT' THEN
         INSERT INTO cadre_tallies AS t (status, dimension, value, cadre_count)
         SELECT r.status, d.dimension, d.value, COUNT(*)
