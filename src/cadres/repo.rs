@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{Months, NaiveDate};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
 
 use super::dto::CadreFilter;
 use super::model::CadreRow;
@@ -74,21 +75,44 @@ pub fn tags_of(conn: &mut DbConn, id: i64) -> QueryResult<Tags> {
 
 pub fn replace_tags(conn: &mut DbConn, id: i64, tags: &Tags) -> QueryResult<()> {
     diesel::delete(cadre_tags::table.filter(cadre_tags::cadre_id.eq(id))).execute(conn)?;
-    let rows = tags
+    let rows: Vec<(&str, &str)> = tags
         .categories
         .iter()
-        .map(|c| (CATEGORY, c.as_str().to_owned()))
-        .chain(tags.sectors.iter().map(|t| (SECTOR, t.clone())))
-        .chain(tags.expertise.iter().map(|t| (EXPERTISE, t.clone())));
-    for (kind, tag) in rows {
-        diesel::insert_into(cadre_tags::table)
-            .values((
-                cadre_tags::cadre_id.eq(id),
-                cadre_tags::kind.eq(kind),
-                cadre_tags::tag.eq(tag),
-            ))
-            .execute(conn)?;
+        .map(|c| (CATEGORY, c.as_str()))
+        .chain(tags.sectors.iter().map(|t| (SECTOR, t.as_str())))
+        .chain(tags.expertise.iter().map(|t| (EXPERTISE, t.as_str())))
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
     }
+    // One statement for all of a cadre's tags (diesel's multi-row insert does not reach a
+    // connection that serves both engines, so the statement is written here, values bound).
+    let placeholder = |n: usize| match conn.engine() {
+        Engine::Postgres => format!("${n}"),
+        Engine::Sqlite => "?".to_owned(),
+    };
+    let values: Vec<String> = (0..rows.len())
+        .map(|row| {
+            format!(
+                "({}, {}, {})",
+                placeholder(3 * row + 1),
+                placeholder(3 * row + 2),
+                placeholder(3 * row + 3)
+            )
+        })
+        .collect();
+    let mut statement = diesel::sql_query(format!(
+        "INSERT INTO cadre_tags (cadre_id, kind, tag) VALUES {}",
+        values.join(", ")
+    ))
+    .into_boxed();
+    for (kind, tag) in rows {
+        statement = statement
+            .bind::<BigInt, _>(id)
+            .bind::<Text, _>(kind)
+            .bind::<Text, _>(tag);
+    }
+    statement.execute(conn)?;
     Ok(())
 }
 
