@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Compares two builds of the server on one benchmark scenario, alternately.
+
+Each round starts each binary on a fresh, identical demo database (the seed is deterministic),
+drives one wrk scenario of `bench/wrk/scenario.lua` against it, and prints requests per second
+and p99; the binaries alternate so that the machine's drift falls on both. Build the earlier
+commit into its own target directory first, for example:
+
+    git worktree add /tmp/before HEAD~1
+    (cd /tmp/before && CARGO_TARGET_DIR=/tmp/before-target cargo build --release)
+    python3 bench/ab.py /tmp/before-target/release/tongxin target/release/tongxin \\
+        --scenario write --engine postgres
+
+All traffic goes to 127.0.0.1; each run is bounded by `--seconds`.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", ".ci"))
+sys.path.insert(0, HERE)
+from demo_server import DemoServer  # noqa: E402
+import bench  # noqa: E402
+
+SCENARIOS = {"write": "write", "get_by_id": "get"}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("before")
+    parser.add_argument("after")
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="write")
+    parser.add_argument("--engine", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--cadres", type=int, default=20_000)
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432/tongxin_ab")
+    args = parser.parse_args()
+    admin_url = args.postgres_url.rsplit("/", 1)[0] + "/postgres"
+    name = args.postgres_url.rsplit("/", 1)[1]
+
+    def postgres(sql):
+        subprocess.run(["psql", "-q", admin_url, "-c", sql], check=True, timeout=120)
+
+    print(f"| round | binary | {args.scenario} req/s | p99 ms | errors |\n|---|---|---|---|---|")
+    try:
+        for round_number in range(1, args.rounds + 1):
+            for label, binary in [("before", args.before), ("after", args.after)]:
+                database_url = None
+                if args.engine == "postgres":
+                    postgres(f'DROP DATABASE IF EXISTS "{name}"')
+                    postgres(f'CREATE DATABASE "{name}"')
+                    database_url = args.postgres_url
+                with DemoServer(binary, database_url, cadres=args.cadres) as demo:
+                    figures = bench.wrk(demo, dict(SCENARIO=SCENARIOS[args.scenario]),
+                                        args.connections, args.seconds,
+                                        demo.tokens["ufwd_staff"], args.cadres)
+                print(f"| {round_number} | {label} | {figures['rps']:,.0f} | "
+                      f"{figures['p99_ms']} | {figures['errors']} |", flush=True)
+    finally:
+        if args.engine == "postgres":
+            postgres(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+if __name__ == "__main__":
+    main()
