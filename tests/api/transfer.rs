@@ -43,15 +43,25 @@ async fn import(
 }
 
 async fn fixture_with_township() -> CadreFixture {
+    fixture_with_townships(&["仙女山镇"]).await.0
+}
+
+/// A district with the named townships under it; returns their ids in order.
+async fn fixture_with_townships(names: &[&str]) -> (CadreFixture, Vec<i64>) {
     let f = CadreFixture::new().await;
     let district = f
         .app
         .create_unit(&f.admin, "武隆区", "district", None)
         .await;
-    f.app
-        .create_unit(&f.admin, "仙女山镇", "township", Some(district))
-        .await;
-    f
+    let mut townships = Vec::new();
+    for name in names {
+        townships.push(
+            f.app
+                .create_unit(&f.admin, name, "township", Some(district))
+                .await,
+        );
+    }
+    (f, townships)
 }
 
 #[actix_web::test]
@@ -556,18 +566,8 @@ fn composition(stats: &Value) -> Value {
 
 #[actix_web::test]
 async fn statistics_of_a_whole_status_follow_every_write() {
-    let f = CadreFixture::new().await;
-    let district = f
-        .app
-        .create_unit(&f.admin, "武隆区", "district", None)
-        .await;
-    f.app
-        .create_unit(&f.admin, "仙女山镇", "township", Some(district))
-        .await;
-    let unit = f
-        .app
-        .create_unit(&f.admin, "白马镇", "township", Some(district))
-        .await;
+    let (f, townships) = fixture_with_townships(&["仙女山镇", "白马镇"]).await;
+    let unit = townships[1];
     let mut created = Vec::new();
     for (sequence, (name, birth)) in [
         ("罗维", "19800315"),
