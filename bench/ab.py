@@ -2,8 +2,8 @@
 """Compares two builds of the server on one benchmark scenario, alternately.
 
 Each round starts each binary on a fresh, identical demo database (the seed is deterministic),
-drives one wrk scenario of `bench/wrk/scenario.lua` against it, and prints requests per second
-and p99; the binaries alternate so that the machine's drift falls on both. Build the earlier
+drives one wrk scenario of `bench/wrk/scenario.lua` against it (or imports the register's own
+export once), and prints requests per second and p99 (or seconds and the server's peak memory); the binaries alternate so that the machine's drift falls on both. Build the earlier
 commit into its own target directory first, for example:
 
     git worktree add /tmp/before HEAD~1
@@ -25,7 +25,19 @@ sys.path.insert(0, HERE)
 from demo_server import DemoServer  # noqa: E402
 import bench  # noqa: E402
 
-SCENARIOS = {"write": "write", "get_by_id": "get"}
+# A wrk scenario of bench/wrk/scenario.lua, or "import": the register's own XLSX export
+# imported again in one request.
+SCENARIOS = {"write": "write", "get_by_id": "get", "import": None}
+
+
+def import_register(demo):
+    """Seconds to import the whole register's XLSX export (without the masked columns)."""
+    token = demo.tokens["ufwd_staff"]
+    sheet = bench.timed(demo, "GET", f"/api/v1/cadres/export?format=xlsx&fields={bench.IMPORTABLE}",
+                        token, keep=True)[3]
+    seconds, _, peak_rss_mb, _ = bench.timed(demo, "POST", "/api/v1/cadres/import", token,
+                                             body=sheet)
+    return seconds, peak_rss_mb
 
 
 def main():
@@ -46,7 +58,10 @@ def main():
     def postgres(sql):
         subprocess.run(["psql", "-q", admin_url, "-c", sql], check=True, timeout=120)
 
-    print(f"| round | binary | {args.scenario} req/s | p99 ms | errors |\n|---|---|---|---|---|")
+    if args.scenario == "import":
+        print("| round | binary | import s | peak RSS MB |\n|---|---|---|---|")
+    else:
+        print(f"| round | binary | {args.scenario} req/s | p99 ms | errors |\n|---|---|---|---|---|")
     try:
         for round_number in range(1, args.rounds + 1):
             for label, binary in [("before", args.before), ("after", args.after)]:
@@ -56,6 +71,10 @@ def main():
                     postgres(f'CREATE DATABASE "{name}"')
                     database_url = args.postgres_url
                 with DemoServer(binary, database_url, cadres=args.cadres) as demo:
+                    if args.scenario == "import":
+                        seconds, peak = import_register(demo)
+                        print(f"| {round_number} | {label} | {seconds} | {peak} |", flush=True)
+                        continue
                     figures = bench.wrk(demo, dict(SCENARIO=SCENARIOS[args.scenario]),
                                         args.connections, args.seconds,
                                         demo.tokens["ufwd_staff"], args.cadres)

@@ -4,7 +4,6 @@ use std::collections::HashMap;
 
 use chrono::{Months, NaiveDate};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
 
 use super::dto::CadreFilter;
 use super::model::CadreRow;
@@ -73,47 +72,46 @@ pub fn tags_of(conn: &mut DbConn, id: i64) -> QueryResult<Tags> {
     Ok(tags_of_many(conn, &[id])?.remove(&id).unwrap_or_default())
 }
 
+/// Tag rows written in one statement: three bound values each, under both engines' limits
+/// (SQLite 32,766, PostgreSQL 65,535).
+const TAG_ROWS_PER_STATEMENT: usize = 5_000;
+
+/// A cadre's tags as rows of (cadre id, kind, tag).
+pub fn tag_rows(id: i64, tags: &Tags) -> impl Iterator<Item = (i64, &'static str, &str)> {
+    tags.categories
+        .iter()
+        .map(move |c| (id, CATEGORY, c.as_str()))
+        .chain(tags.sectors.iter().map(move |t| (id, SECTOR, t.as_str())))
+        .chain(
+            tags.expertise
+                .iter()
+                .map(move |t| (id, EXPERTISE, t.as_str())),
+        )
+}
+
+/// Inserts tag rows in multi-row statements.
+pub fn insert_tags(conn: &mut DbConn, rows: &[(i64, &str, &str)]) -> QueryResult<()> {
+    for chunk in rows.chunks(TAG_ROWS_PER_STATEMENT) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|&(id, kind, tag)| {
+                (
+                    cadre_tags::cadre_id.eq(id),
+                    cadre_tags::kind.eq(kind),
+                    cadre_tags::tag.eq(tag),
+                )
+            })
+            .collect();
+        crate::on_engine!(&mut *conn, |native| diesel::insert_into(cadre_tags::table)
+            .values(&values)
+            .execute(native))?;
+    }
+    Ok(())
+}
+
 pub fn replace_tags(conn: &mut DbConn, id: i64, tags: &Tags) -> QueryResult<()> {
     diesel::delete(cadre_tags::table.filter(cadre_tags::cadre_id.eq(id))).execute(conn)?;
-    let rows: Vec<(&str, &str)> = tags
-        .categories
-        .iter()
-        .map(|c| (CATEGORY, c.as_str()))
-        .chain(tags.sectors.iter().map(|t| (SECTOR, t.as_str())))
-        .chain(tags.expertise.iter().map(|t| (EXPERTISE, t.as_str())))
-        .collect();
-    if rows.is_empty() {
-        return Ok(());
-    }
-    // One statement for all of a cadre's tags (diesel's multi-row insert does not reach a
-    // connection that serves both engines, so the statement is written here, values bound).
-    let placeholder = |n: usize| match conn.engine() {
-        Engine::Postgres => format!("${n}"),
-        Engine::Sqlite => "?".to_owned(),
-    };
-    let values: Vec<String> = (0..rows.len())
-        .map(|row| {
-            format!(
-                "({}, {}, {})",
-                placeholder(3 * row + 1),
-                placeholder(3 * row + 2),
-                placeholder(3 * row + 3)
-            )
-        })
-        .collect();
-    let mut statement = diesel::sql_query(format!(
-        "INSERT INTO cadre_tags (cadre_id, kind, tag) VALUES {}",
-        values.join(", ")
-    ))
-    .into_boxed();
-    for (kind, tag) in rows {
-        statement = statement
-            .bind::<BigInt, _>(id)
-            .bind::<Text, _>(kind)
-            .bind::<Text, _>(tag);
-    }
-    statement.execute(conn)?;
-    Ok(())
+    insert_tags(conn, &tag_rows(id, tags).collect::<Vec<_>>())
 }
 
 /// The date `years` years before `date` (29 February falls back to 28).

@@ -2,6 +2,8 @@
 //! numbers, every party and category, the district with townships and departments. Generated
 //! from a fixed seed, so the same count gives the same data.
 
+use std::collections::HashMap;
+
 use chrono::{Days, NaiveDate};
 use diesel::prelude::*;
 use rand::rngs::StdRng;
@@ -10,13 +12,14 @@ use serde_json::json;
 
 use super::identity::check_char;
 use super::profile::Profile;
-use super::service;
+use super::service::{self, NewCadre};
 use super::tallies;
 use super::vocab::{Category, Degree, Education, Gender, Level, Party};
 use crate::accounts;
 use crate::accounts::dto::{CreateUnitRequest, UnitKind, UnitQuery};
 use crate::audit::{self, Actor, Event};
 use crate::crypto::DataKey;
+use crate::db::schema::units;
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
 
@@ -241,6 +244,11 @@ pub fn seed(
 ) -> Result<u64, ApiError> {
     let actor = Actor::system("seed-demo");
     let (townships, departments) = db::write_transaction(conn, |conn| units(conn, &actor))?;
+    let unit_names: HashMap<i64, String> = units::table
+        .select((units::id, units::name))
+        .load(conn)?
+        .into_iter()
+        .collect();
     let offset: i64 = crate::db::schema::cadres::table.count().get_result(conn)?;
     let offset = u64::try_from(offset).unwrap_or(0);
     let mut rng = StdRng::seed_from_u64(500_156 + offset);
@@ -249,12 +257,17 @@ pub fn seed(
         let size = batch.min(count - written);
         db::write_transaction(conn, |conn| {
             tallies::pause(conn)?;
-            let mut ids = Vec::new();
-            for i in 0..size {
-                let profile =
-                    demo_profile(&mut rng, offset + written + i, &townships, &departments);
-                ids.push(service::store(conn, key, None, 1, &profile, None)?);
-            }
+            let new = (0..size)
+                .map(|i| {
+                    let mut profile =
+                        demo_profile(&mut rng, offset + written + i, &townships, &departments);
+                    let unit_name = service::check_profile_with(&mut profile, |unit_id| {
+                        Ok(unit_names.get(&unit_id).cloned())
+                    })?;
+                    Ok(NewCadre { profile, unit_name })
+                })
+                .collect::<Result<Vec<_>, ApiError>>()?;
+            let ids = service::insert_new(conn, key, &new)?;
             tallies::count_inserted(conn, &ids)?;
             audit::record(
                 conn,

@@ -85,22 +85,32 @@ fn profile_with_tags(key: &DataKey, row: &CadreRow, tags: Tags) -> Result<Profil
     })
 }
 
-/// Checks a profile against the rules that need the database.
-pub fn check_profile(conn: &mut DbConn, profile: &mut Profile) -> Result<(), ApiError> {
-    profile.check(today(), |unit_id| {
-        Ok(accounts::repo::find_unit(conn, unit_id)?.is_some())
+/// Checks a profile against the rules that need the database; answers its unit's name, which
+/// the search text holds.
+pub fn check_profile(conn: &mut DbConn, profile: &mut Profile) -> Result<Option<String>, ApiError> {
+    check_profile_with(profile, |unit_id| {
+        Ok(accounts::repo::find_unit(conn, unit_id)?.map(|unit| unit.name))
     })
 }
 
-fn columns(conn: &mut DbConn, key: &DataKey, profile: &Profile) -> Result<CadreColumns, ApiError> {
-    let unit_name = match profile.unit_id {
-        Some(id) => accounts::repo::find_unit(conn, id)?.map(|u| u.name),
-        None => None,
-    };
+/// [`check_profile`] with units named by `unit_name` (an import reads every unit once).
+pub fn check_profile_with(
+    profile: &mut Profile,
+    unit_name: impl FnOnce(i64) -> Result<Option<String>, ApiError>,
+) -> Result<Option<String>, ApiError> {
+    let mut name = None;
+    profile.check(today(), |unit_id| {
+        name = unit_name(unit_id)?;
+        Ok(name.is_some())
+    })?;
+    Ok(name)
+}
+
+fn columns(key: &DataKey, profile: &Profile, unit_name: Option<&str>) -> CadreColumns {
     let searchable = [
         Some(profile.name.as_str()),
         profile.former_name.as_deref(),
-        unit_name.as_deref(),
+        unit_name,
         profile.workplace.as_deref(),
         profile.position.as_deref(),
     ];
@@ -112,7 +122,7 @@ fn columns(conn: &mut DbConn, key: &DataKey, profile: &Profile) -> Result<CadreC
         searched.push(pinyin_of(name));
         searched.push(initials_of(name));
     }
-    Ok(CadreColumns {
+    CadreColumns {
         name: profile.name.clone(),
         former_name: profile.former_name.clone(),
         gender: profile.gender.as_str().into(),
@@ -139,7 +149,7 @@ fn columns(conn: &mut DbConn, key: &DataKey, profile: &Profile) -> Result<CadreC
         search_text: search_text(&searched.join(" ")),
         sort_key: pinyin_of(&profile.name),
         category_mask: Category::mask_of(&profile.categories),
-    })
+    }
 }
 
 fn duplicate_id_number(error: diesel::result::Error) -> ApiError {
@@ -152,79 +162,140 @@ fn duplicate_id_number(error: diesel::result::Error) -> ApiError {
     }
 }
 
-/// Stores a checked profile (new when `id` is None) with its protected fields encrypted for
-/// this row, and its tags unless they equal `stored_tags` (what the row holds now). Returns the
-/// row id.
-pub fn store(
+/// The protected fields' ciphers (ID number, phone), bound to the row id.
+fn ciphers(
+    key: &DataKey,
+    id: i64,
+    profile: &Profile,
+) -> Result<(Option<String>, Option<String>), ApiError> {
+    let id_cipher = profile
+        .id_number
+        .as_deref()
+        .map(|v| key.encrypt(&id_context(id), v))
+        .transpose()?;
+    let phone_cipher = profile
+        .phone
+        .as_deref()
+        .map(|v| key.encrypt(&phone_context(id), v))
+        .transpose()?;
+    Ok((id_cipher, phone_cipher))
+}
+
+/// A checked profile to insert, with its unit's name (from [`check_profile`]).
+pub struct NewCadre {
+    pub profile: Profile,
+    pub unit_name: Option<String>,
+}
+
+/// Cadre rows written in one statement: about 30 bound values each, under both engines'
+/// limits (SQLite 32,766, PostgreSQL 65,535).
+pub const NEW_CADRES_PER_STATEMENT: usize = 500;
+
+/// Takes `count` fresh cadre ids. The ciphers are bound to the id, so it is known before the
+/// row is written. Call inside [`db::write_transaction`]: on SQLite the ids follow the highest
+/// ever given, which holds only while this transaction has the write lock.
+fn next_ids(conn: &mut DbConn, count: usize) -> Result<Vec<i64>, ApiError> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Array, BigInt};
+    let count = i64::try_from(count).map_err(|_| ApiError::internal("too many new cadres"))?;
+    Ok(match conn {
+        DbConn::Pg(native) => diesel::select(
+            sql::<Array<BigInt>>(
+                "ARRAY(SELECT nextval(pg_get_serial_sequence('cadres', 'id')) \
+                 FROM generate_series(1, ",
+            )
+            .bind::<BigInt, _>(count)
+            .sql("))"),
+        )
+        .get_result(native)?,
+        DbConn::Sqlite(native) => {
+            let last: i64 = diesel::select(sql::<BigInt>(
+                "(SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'cadres')",
+            ))
+            .get_result(native)?;
+            (last + 1..=last + count).collect()
+        }
+    })
+}
+
+/// Inserts new cadres, active at version 1, with their protected fields encrypted and their
+/// tags: a statement for ids, one per [`NEW_CADRES_PER_STATEMENT`] rows and one for the tags.
+/// Returns their ids in order.
+pub fn insert_new(
     conn: &mut DbConn,
     key: &DataKey,
-    id: Option<i64>,
-    version: i32,
-    profile: &Profile,
-    stored_tags: Option<&Tags>,
-) -> Result<i64, ApiError> {
-    let values = columns(conn, key, profile)?;
+    new: &[NewCadre],
+) -> Result<Vec<i64>, ApiError> {
+    let ids = next_ids(conn, new.len())?;
     let now = db::now();
-    let ciphers = |id: i64| -> Result<(Option<String>, Option<String>), ApiError> {
-        let id_cipher = profile
-            .id_number
-            .as_deref()
-            .map(|v| key.encrypt(&id_context(id), v))
-            .transpose()?;
-        let phone_cipher = profile
-            .phone
-            .as_deref()
-            .map(|v| key.encrypt(&phone_context(id), v))
-            .transpose()?;
-        Ok((id_cipher, phone_cipher))
-    };
-    let id = match id {
-        None => {
-            // The ciphers are bound to the row id, which the insert gives.
-            let id = diesel::insert_into(cadres::table)
-                .values((
-                    &values,
+    for (ids, new) in ids
+        .chunks(NEW_CADRES_PER_STATEMENT)
+        .zip(new.chunks(NEW_CADRES_PER_STATEMENT))
+    {
+        let rows = ids
+            .iter()
+            .zip(new)
+            .map(|(&id, new)| {
+                let (id_cipher, phone_cipher) = ciphers(key, id, &new.profile)?;
+                Ok((
+                    cadres::id.eq(id),
+                    columns(key, &new.profile, new.unit_name.as_deref()),
+                    cadres::id_number_cipher.eq(id_cipher),
+                    cadres::phone_cipher.eq(phone_cipher),
                     cadres::status.eq("active"),
                     cadres::version.eq(1),
                     cadres::created_at.eq(now),
                     cadres::updated_at.eq(now),
                 ))
-                .returning(cadres::id)
-                .get_result(conn)
-                .map_err(duplicate_id_number)?;
-            let (id_cipher, phone_cipher) = ciphers(id)?;
-            diesel::update(cadres::table.find(id))
-                .set((
-                    cadres::id_number_cipher.eq(id_cipher),
-                    cadres::phone_cipher.eq(phone_cipher),
-                ))
-                .execute(conn)?;
-            id
-        }
-        Some(id) => {
-            let (id_cipher, phone_cipher) = ciphers(id)?;
-            let updated =
-                diesel::update(cadres::table.find(id).filter(cadres::version.eq(version)))
-                    .set((
-                        &values,
-                        cadres::id_number_cipher.eq(id_cipher),
-                        cadres::phone_cipher.eq(phone_cipher),
-                        cadres::version.eq(version + 1),
-                        cadres::updated_at.eq(now),
-                    ))
-                    .execute(conn)
-                    .map_err(duplicate_id_number)?;
-            if updated == 0 {
-                return Err(ApiError::PreconditionFailed);
-            }
-            id
-        }
-    };
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        crate::on_engine!(&mut *conn, |native| diesel::insert_into(cadres::table)
+            .values(&rows)
+            .execute(native))
+        .map_err(duplicate_id_number)?;
+    }
+    let tags: Vec<Tags> = new.iter().map(|new| new.profile.tags()).collect();
+    let tag_rows: Vec<_> = ids
+        .iter()
+        .zip(&tags)
+        .flat_map(|(&id, tags)| repo::tag_rows(id, tags))
+        .collect();
+    repo::insert_tags(conn, &tag_rows)?;
+    Ok(ids)
+}
+
+/// Writes a checked profile over cadre `id` at `version`, its protected fields encrypted again,
+/// and its tags unless they equal `stored_tags` (what the row holds now). Answers whether the
+/// tags were rewritten.
+fn store_edit(
+    conn: &mut DbConn,
+    key: &DataKey,
+    id: i64,
+    version: i32,
+    profile: &Profile,
+    unit_name: Option<&str>,
+    stored_tags: &Tags,
+) -> Result<bool, ApiError> {
+    let (id_cipher, phone_cipher) = ciphers(key, id, profile)?;
+    let updated = diesel::update(cadres::table.find(id).filter(cadres::version.eq(version)))
+        .set((
+            columns(key, profile, unit_name),
+            cadres::id_number_cipher.eq(id_cipher),
+            cadres::phone_cipher.eq(phone_cipher),
+            cadres::version.eq(version + 1),
+            cadres::updated_at.eq(db::now()),
+        ))
+        .execute(conn)
+        .map_err(duplicate_id_number)?;
+    if updated == 0 {
+        return Err(ApiError::PreconditionFailed);
+    }
     let tags = profile.tags();
-    if stored_tags != Some(&tags) {
+    let rewrite = &tags != stored_tags;
+    if rewrite {
         repo::replace_tags(conn, id, &tags)?;
     }
-    Ok(id)
+    Ok(rewrite)
 }
 
 pub fn view(row: CadreRow, tags: Tags, today: NaiveDate) -> Result<CadreView, ApiError> {
@@ -287,8 +358,8 @@ pub fn create(
     actor: &Actor,
     mut profile: Profile,
 ) -> Result<CadreView, ApiError> {
-    check_profile(conn, &mut profile)?;
-    let id = store(conn, key, None, 1, &profile, None)?;
+    let unit_name = check_profile(conn, &mut profile)?;
+    let id = insert_new(conn, key, &[NewCadre { profile, unit_name }])?[0];
     let created = get(conn, id)?;
     audit::record(
         conn,
@@ -313,13 +384,21 @@ pub fn update(
     let tags = repo::tags_of(conn, id)?;
     let before = view(row.clone(), tags.clone(), today())?;
     let mut profile = profile_with_tags(key, &row, tags.clone())?.with_changes(changes);
-    check_profile(conn, &mut profile)?;
-    store(conn, key, Some(id), expected_version, &profile, Some(&tags))?;
+    let unit_name = check_profile(conn, &mut profile)?;
+    let rewritten = store_edit(
+        conn,
+        key,
+        id,
+        expected_version,
+        &profile,
+        unit_name.as_deref(),
+        &tags,
+    )?;
     // Tags read back only when rewritten: the database orders them.
-    let after_tags = if profile.tags() == tags {
-        tags
-    } else {
+    let after_tags = if rewritten {
         repo::tags_of(conn, id)?
+    } else {
+        tags
     };
     let after = view(
         repo::find(conn, id)?.ok_or(ApiError::NotFound)?,

@@ -15,7 +15,7 @@ use validator::Validate;
 use super::dto::{CadreFilter, CadreView, CreateCadreRequest};
 use super::profile::Profile;
 use super::repo;
-use super::service::{self, ID_NUMBER_LOOKUP};
+use super::service::{self, NewCadre, ID_NUMBER_LOOKUP};
 use super::tallies;
 use super::vocab::{ethnicity_from_text, Category, Degree, Education, Gender, Level, Party};
 use crate::audit::{self, Actor, Event};
@@ -594,11 +594,13 @@ pub fn import(
 ) -> Result<ImportReport, ApiError> {
     let rows = count_rows(bytes, limits.max_rows)?;
     let mut unit_ids: HashMap<String, Vec<i64>> = HashMap::new();
+    let mut unit_names: HashMap<i64, String> = HashMap::new();
     for (id, name) in units::table
         .select((units::id, units::name))
         .load::<(i64, String)>(conn)?
     {
-        unit_ids.entry(name).or_default().push(id);
+        unit_ids.entry(name.clone()).or_default().push(id);
+        unit_names.insert(id, name);
     }
     let mut report = ImportReport {
         dry_run,
@@ -610,6 +612,8 @@ pub fn import(
     let mut keys = None;
     let mut seen_id_numbers = HashSet::new();
     let mut ids = Vec::new();
+    // Valid rows not yet written: they go in together, a statement for many rows.
+    let mut pending = Vec::new();
     if !dry_run {
         tallies::pause(conn)?;
     }
@@ -633,13 +637,18 @@ pub fn import(
         let mut fields = BTreeMap::new();
         if let Some(request) = row_request(&row, &unit_ids, &mut fields) {
             let mut profile = Profile::from_request(request);
-            if let Err(ApiError::Validation { fields: broken }) =
-                service::check_profile(conn, &mut profile)
-            {
-                for (field, rules) in broken {
-                    fields.entry(field).or_default().extend(rules);
+            let unit_name = match service::check_profile_with(&mut profile, |unit_id| {
+                Ok(unit_names.get(&unit_id).cloned())
+            }) {
+                Ok(unit_name) => unit_name,
+                Err(ApiError::Validation { fields: broken }) => {
+                    for (field, rules) in broken {
+                        fields.entry(field).or_default().extend(rules);
+                    }
+                    None
                 }
-            }
+                Err(other) => return Err(other),
+            };
             if let Some(id_number) = profile
                 .id_number
                 .clone()
@@ -665,8 +674,11 @@ pub fn import(
             if fields.is_empty() {
                 report.valid += 1;
                 if !dry_run && report.errors.is_empty() {
-                    ids.push(service::store(conn, key, None, 1, &profile, None)?);
-                    report.imported += 1;
+                    pending.push(NewCadre { profile, unit_name });
+                    if pending.len() == service::NEW_CADRES_PER_STATEMENT {
+                        ids.extend(service::insert_new(conn, key, &pending)?);
+                        pending.clear();
+                    }
                 }
             }
         }
@@ -690,6 +702,8 @@ pub fn import(
         }
         return Err(ApiError::Validation { fields });
     }
+    ids.extend(service::insert_new(conn, key, &pending)?);
+    report.imported = ids.len();
     tallies::count_inserted(conn, &ids)?;
     audit::record(
         conn,

@@ -34,6 +34,19 @@ impl DbConn {
     }
 }
 
+/// Runs `body` with `conn` rebound to the engine's own connection, for statements diesel builds
+/// for each engine but not for `DbConn` (multi-row inserts, PostgreSQL's sequences). The body is
+/// compiled once per engine.
+#[macro_export]
+macro_rules! on_engine {
+    ($conn:expr, |$native:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Pg($native) => $body,
+            $crate::db::DbConn::Sqlite($native) => $body,
+        }
+    };
+}
+
 pub type DbPool = Pool<ConnectionManager>;
 
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");

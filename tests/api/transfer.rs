@@ -258,6 +258,91 @@ async fn an_import_over_its_limits_is_refused_before_any_row_is_checked() {
     assert_eq!(f.app.count("SELECT COUNT(*) AS n FROM cadres"), 0);
 }
 
+/// An import larger than one insert statement (500 cadres): every row is written once, with its
+/// own tags, its protected fields bound to its own id and its unit in the search text; the
+/// tallies count it, and ids go on after it.
+#[actix_web::test]
+async fn a_large_import_writes_every_row_with_its_own_values() {
+    let f = fixture_with_township().await;
+    const SECTORS: [&str; 3] = ["教育", "文化旅游", "医疗卫生"];
+    let first_birth = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+    let birth = |n: u64| {
+        (first_birth + chrono::Days::new(n))
+            .format("%Y%m%d")
+            .to_string()
+    };
+    let rows: Vec<String> = (0..1_201)
+        .map(|n| {
+            let birth = birth(n);
+            format!(
+                "罗维,男,土家族,{}-{}-{},{},13812345678,民盟,,民主党派成员,乡镇级,仙女山镇,武隆中学,教师,大学本科,{},基础教育",
+                &birth[..4],
+                &birth[4..6],
+                &birth[6..],
+                id_number(&birth, 11),
+                SECTORS[n as usize % 3]
+            )
+        })
+        .collect();
+    let response = import(&f, false, csv(&rows), "text/csv").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let report: Value = response.json().await.unwrap();
+    assert_eq!(report["imported"], 1_201, "{report}");
+    assert_eq!(
+        f.app
+            .count("SELECT COUNT(DISTINCT id) AS n FROM cadres WHERE search_text LIKE '%仙女山%'"),
+        1_201
+    );
+    assert_eq!(
+        f.app
+            .count("SELECT COUNT(*) AS n FROM cadre_tags WHERE kind = 'sector'"),
+        1_201
+    );
+    assert_eq!(
+        f.app.count(
+            "SELECT cadre_count AS n FROM cadre_tallies \
+             WHERE status = 'active' AND dimension = 'party' AND value = 'cdl'"
+        ),
+        1_201
+    );
+
+    // Rows from the first and the last statement, read back whole.
+    for n in [0, 1_000] {
+        let date = birth(n);
+        let id = f.app.count(&format!(
+            "SELECT id AS n FROM cadres WHERE birth_date = '{}-{}-{}'",
+            &date[..4],
+            &date[4..6],
+            &date[6..]
+        ));
+        let path = format!("/cadres/{id}");
+        let cadre: Value = f.app.get(&path, &f.ufwd).await.json().await.unwrap();
+        assert_eq!(
+            cadre["sectors"],
+            json!([SECTORS[n as usize % 3]]),
+            "row {n}"
+        );
+        assert_eq!(cadre["categories"], json!(["democratic_party_member"]));
+        let revealed: Value = f
+            .app
+            .post(
+                &format!("{path}/reveal"),
+                Some(&f.ufwd),
+                json!({"fields": ["phone", "id_number"], "reason": "核对导入结果"}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(revealed["id_number"], id_number(&date, 11), "row {n}");
+        assert_eq!(revealed["phone"], "13812345678");
+    }
+
+    let last = f.app.count("SELECT MAX(id) AS n FROM cadres");
+    let created = f.create(profile("张芳", "19850101", 22)).await;
+    assert!(created["id"].as_i64().unwrap() > last, "{created}");
+}
+
 #[actix_web::test]
 async fn the_template_round_trips_through_an_import() {
     let f = fixture_with_township().await;
