@@ -85,6 +85,7 @@ fn name_roles(doc: &mut utoipa::openapi::OpenApi) {
         };
         let mut callers = None;
         for requirement in requirements.iter_mut() {
+            // utoipa keeps a requirement's scopes private: its serialised form is how to read them.
             let value = serde_json::to_value(&*requirement).expect("a requirement serialises");
             let Some(("bearer", serde_json::Value::Array(scopes))) = value
                 .as_object()

@@ -239,12 +239,19 @@ impl Search {
         }
     }
 
+    fn forms(&self) -> impl Iterator<Item = &String> {
+        std::iter::once(&self.compact).chain(self.spaced.as_ref())
+    }
+
+    /// Whether the trigram index can serve this search: every pattern holds a trigram.
+    pub fn indexable(&self) -> bool {
+        self.forms().all(|form| form.chars().count() >= 3)
+    }
+
     /// The FTS5 query (quoted phrases joined by `OR`) when the index can serve this search.
     pub fn fts_query(&self, engine: Engine) -> Option<String> {
-        let forms = || std::iter::once(&self.compact).chain(self.spaced.as_ref());
-        let indexable = forms().all(|form| form.chars().count() >= 3);
-        (engine == Engine::Sqlite && indexable).then(|| {
-            forms()
+        (engine == Engine::Sqlite && self.indexable()).then(|| {
+            self.forms()
                 .map(|form| format!("\"{}\"", form.replace('"', "\"\"")))
                 .collect::<Vec<_>>()
                 .join(" OR ")

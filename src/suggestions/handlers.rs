@@ -163,6 +163,9 @@ pub async fn get_one(
     ))
 }
 
+/// A write on one suggestion: its permission, request body and service call. The permission is
+/// named twice, as a type and as the `$scope` literal, because utoipa reads an operation's
+/// security scopes as string literals and a macro cannot `stringify!` inside that attribute.
 macro_rules! suggestion_action {
     ($(#[$doc:meta])* $name:ident, $path:literal, $perm:ident, $scope:literal, $body:ty, |$conn:ident, $actor:ident, $auth:ident, $id:ident, $input:ident, $now:ident| $call:expr) => {
         $(#[$doc])*

@@ -583,6 +583,87 @@ async fn search_index_answers_short_queries_and_follows_edits() {
     assert_eq!(found("lxf").await, ["李小芳"]);
 }
 
+/// Every page of a search in name order, both ways, against the register's own name order:
+/// matches that come first in name order (the walk finds a page) and matches that come after
+/// more than 500 others (PostgreSQL reads them through the trigram index instead).
+#[actix_web::test]
+async fn searches_page_in_name_order_whether_matches_come_early_or_late() {
+    let f = crate::transfer::fixture_with_township().await;
+    const GIVEN: [&str; 6] = ["兰", "敏", "强", "峰", "涛", "霞"];
+    let name = |n: u64| -> String {
+        let given = GIVEN[n as usize % GIVEN.len()];
+        if n < 560 {
+            format!("阿依{given}")
+        } else {
+            format!("张伟{given}")
+        }
+    };
+    let rows: Vec<String> = (0..600)
+        .map(|n| crate::transfer::numbered_row(n, &name(n), "教育").0)
+        .collect();
+    let imported =
+        crate::transfer::import(&f, false, crate::transfer::csv(&rows), "text/csv").await;
+    assert_eq!(imported.status(), StatusCode::OK);
+
+    // Name order as the plain list gives it (no search).
+    let mut in_order: Vec<(i64, String)> = Vec::new();
+    let mut path = "/cadres?sort=name&limit=200".to_owned();
+    loop {
+        let list: Value = f.app.get(&path, &f.ufwd).await.json().await.unwrap();
+        in_order.extend(list["items"].as_array().unwrap().iter().map(|c| {
+            (
+                c["id"].as_i64().unwrap(),
+                c["name"].as_str().unwrap().to_owned(),
+            )
+        }));
+        let Some(next) = list["next_cursor"].as_str() else {
+            break;
+        };
+        path = format!("/cadres?sort=name&limit=200&cursor={next}");
+    }
+    assert_eq!(in_order.len(), 600);
+
+    for (q, prefix) in [
+        ("阿依", "阿依"),
+        ("张伟", "张伟"),
+        ("zw", "张伟"),
+        ("ayi", "阿依"),
+    ] {
+        for desc in [false, true] {
+            let mut expected: Vec<i64> = in_order
+                .iter()
+                .filter(|(_, name)| name.starts_with(prefix))
+                .map(|(id, _)| *id)
+                .collect();
+            if desc {
+                expected.reverse();
+            }
+            let sort = if desc { "-name" } else { "name" };
+            let mut found = Vec::new();
+            let mut cursor = None;
+            loop {
+                let mut path = format!("/cadres?q={}&sort={sort}&limit=20", urlencode(q));
+                if let Some(cursor) = &cursor {
+                    path.push_str(&format!("&cursor={cursor}"));
+                }
+                let page: Value = f.app.get(&path, &f.ufwd).await.json().await.unwrap();
+                found.extend(
+                    page["items"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|c| c["id"].as_i64().unwrap()),
+                );
+                match page["next_cursor"].as_str() {
+                    Some(next) if found.len() < 600 => cursor = Some(next.to_owned()),
+                    _ => break,
+                }
+            }
+            assert_eq!(found, expected, "q={q} sort={sort}");
+        }
+    }
+}
+
 #[actix_web::test]
 async fn search_finds_traditional_simplified_pinyin_and_initials() {
     let f = CadreFixture::new().await;

@@ -9,7 +9,7 @@ use crate::helpers::assert_problem;
 
 const HEADER: &str = "姓名,性别,民族,出生日期,公民身份号码,联系电话,党派,加入党派时间,统战类别,管理层级,所属单位,工作单位,职务,学历,行业领域,专长";
 
-fn csv(rows: &[String]) -> Vec<u8> {
+pub fn csv(rows: &[String]) -> Vec<u8> {
     let mut text = String::from("\u{feff}");
     text.push_str(HEADER);
     for row in rows {
@@ -19,11 +19,28 @@ fn csv(rows: &[String]) -> Vec<u8> {
     text.into_bytes()
 }
 
+/// The `n`-th of many distinct people for one import: born `n` days after 1 January 1970 (so
+/// the ID number is unique), a man in the township `仙女山镇`.
+pub fn numbered_row(n: u64, name: &str, sector: &str) -> (String, String) {
+    let first_birth = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+    let birth = (first_birth + chrono::Days::new(n))
+        .format("%Y%m%d")
+        .to_string();
+    let row = format!(
+        "{name},男,土家族,{}-{}-{},{},13812345678,民盟,,民主党派成员,乡镇级,仙女山镇,武隆中学,教师,大学本科,{sector},基础教育",
+        &birth[..4],
+        &birth[4..6],
+        &birth[6..],
+        id_number(&birth, 11),
+    );
+    (row, birth)
+}
+
 fn row(name: &str, gender: &str, birth: &str, id: &str, party: &str) -> String {
     format!("{name},{gender},土家族,{}-{}-{},{id},13812345678,{party},,民主党派成员；少数民族人士,乡镇级,仙女山镇,武隆中学,教师,大学本科,教育；文化旅游,基础教育", &birth[..4], &birth[4..6], &birth[6..])
 }
 
-async fn import(
+pub async fn import(
     f: &CadreFixture,
     dry_run: bool,
     body: Vec<u8>,
@@ -42,7 +59,7 @@ async fn import(
         .unwrap()
 }
 
-async fn fixture_with_township() -> CadreFixture {
+pub async fn fixture_with_township() -> CadreFixture {
     fixture_with_townships(&["仙女山镇"]).await.0
 }
 
@@ -265,24 +282,8 @@ async fn an_import_over_its_limits_is_refused_before_any_row_is_checked() {
 async fn a_large_import_writes_every_row_with_its_own_values() {
     let f = fixture_with_township().await;
     const SECTORS: [&str; 3] = ["教育", "文化旅游", "医疗卫生"];
-    let first_birth = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
-    let birth = |n: u64| {
-        (first_birth + chrono::Days::new(n))
-            .format("%Y%m%d")
-            .to_string()
-    };
     let rows: Vec<String> = (0..1_201)
-        .map(|n| {
-            let birth = birth(n);
-            format!(
-                "罗维,男,土家族,{}-{}-{},{},13812345678,民盟,,民主党派成员,乡镇级,仙女山镇,武隆中学,教师,大学本科,{},基础教育",
-                &birth[..4],
-                &birth[4..6],
-                &birth[6..],
-                id_number(&birth, 11),
-                SECTORS[n as usize % 3]
-            )
-        })
+        .map(|n| numbered_row(n, "罗维", SECTORS[n as usize % 3]).0)
         .collect();
     let response = import(&f, false, csv(&rows), "text/csv").await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -308,7 +309,7 @@ async fn a_large_import_writes_every_row_with_its_own_values() {
 
     // Rows from the first and the last statement, read back whole.
     for n in [0, 1_000] {
-        let date = birth(n);
+        let date = numbered_row(n, "罗维", "").1;
         let id = f.app.count(&format!(
             "SELECT id AS n FROM cadres WHERE birth_date = '{}-{}-{}'",
             &date[..4],
