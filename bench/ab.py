@@ -25,9 +25,9 @@ sys.path.insert(0, HERE)
 from demo_server import DemoServer  # noqa: E402
 import bench  # noqa: E402
 
-# A wrk scenario of bench/wrk/scenario.lua, or "import": the register's own XLSX export
-# imported again in one request.
-SCENARIOS = {"write": "write", "get_by_id": "get", "import": None}
+# A wrk scenario of bench/wrk/scenario.lua, the filtered list page of bench.py, or "import":
+# the register's own XLSX export imported again in one request.
+SCENARIOS = {"write": "write", "get_by_id": "get", "list_filtered": None, "import": None}
 
 
 def import_register(demo):
@@ -75,12 +75,16 @@ def main():
                         seconds, peak = import_register(demo)
                         print(f"| {round_number} | {label} | {seconds} | {peak} |", flush=True)
                         continue
-                    figures = bench.wrk(demo, dict(SCENARIO=SCENARIOS[args.scenario]),
+                    env = (bench.paths([bench.LIST_FILTERED]) if args.scenario == "list_filtered"
+                           else dict(SCENARIO=SCENARIOS[args.scenario]))
+                    figures = bench.wrk(demo, env,
                                         args.connections, args.seconds,
                                         demo.tokens["ufwd_staff"], args.cadres)
                 print(f"| {round_number} | {label} | {figures['rps']:,.0f} | "
                       f"{figures['p99_ms']} | {figures['errors']} |", flush=True)
     finally:
+        for path in bench.PATH_FILES:
+            os.unlink(path)
         if args.engine == "postgres":
             postgres(f'DROP DATABASE IF EXISTS "{name}"')
 

@@ -35,6 +35,7 @@ BINARY = os.path.join(ROOT, "target", "release", "tongxin")
 BASELINE = os.path.join(ROOT, "target", "release", "examples", "sqlite_baseline")
 LUA = os.path.join(ROOT, "bench", "wrk", "scenario.lua")
 MARK = "ǂ"  # see text::SEARCH_MARK
+LIST_FILTERED = "/api/v1/cadres?party=jiusan&sort=-birth_date&limit=20"
 
 
 def main():
@@ -139,7 +140,7 @@ def scenarios(engine, demo, database_url, args):
     c = args.connections
     plan = [
         ("get_by_id", dict(SCENARIO="get"), c),
-        ("list_filtered", paths(["/api/v1/cadres?party=jiusan&sort=-birth_date&limit=20"]), c),
+        ("list_filtered", paths([LIST_FILTERED]), c),
         ("list_page_1", paths([first_page]), c),
         (f"list_page_{depth}", paths([deep_page]), c),
         ("search_name", paths(search(names)), c),

@@ -23,8 +23,7 @@ from demo_server import DemoServer
 
 SCENARIOS = {
     "get_by_id": lambda: dict(SCENARIO="get"),
-    "list_filtered": lambda: bench.paths(
-        ["/api/v1/cadres?party=jiusan&sort=-birth_date&limit=20"]),
+    "list_filtered": lambda: bench.paths([bench.LIST_FILTERED]),
     "stats": lambda: bench.paths(["/api/v1/stats/cadres"]),
     "write": lambda: dict(SCENARIO="write"),
 }

@@ -149,7 +149,16 @@ macro_rules! filter_cadres {
                     .select(cadre_search::rowid);
                 query = query.filter(cadres::id.eq_any(matching));
             } else {
-                let like = |pattern: String| cadres::search_text.like(pattern).escape('\\');
+                use diesel::sql_types::{Bool, Text};
+                // Written as SQL so that diesel does not keep the statement prepared: PostgreSQL
+                // then plans each search with its pattern (a kept statement may be given a
+                // generic plan, which ignores the pattern and may walk the whole table), while
+                // every other statement is kept and planned once.
+                let like = |pattern: String| {
+                    diesel::dsl::sql::<Bool>("cadres.search_text LIKE ")
+                        .bind::<Text, _>(pattern)
+                        .sql(" ESCAPE '\\'")
+                };
                 query = match search.like_patterns() {
                     (compact, None) => query.filter(like(compact)),
                     (compact, Some(spaced)) => query.filter(like(compact).or(like(spaced))),

@@ -108,23 +108,13 @@ pub enum ConnectError {
 const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;";
 
-/// Settings for every PostgreSQL connection. diesel keeps its statements prepared, and after five
-/// runs PostgreSQL may switch a prepared statement to a generic plan that ignores the values: for
-/// a search, whose pattern decides between the trigram index and a walk of the whole table, that
-/// plan can be a thousand times slower. Planning with the values costs well under a millisecond.
-const POSTGRES_SETTINGS: &str = "SET plan_cache_mode = force_custom_plan;";
-
 impl ManageConnection for ConnectionManager {
     type Connection = DbConn;
     type Error = ConnectError;
 
     fn connect(&self) -> Result<DbConn, ConnectError> {
         match self.engine {
-            Engine::Postgres => {
-                let mut conn = PgConnection::establish(&self.url)?;
-                conn.batch_execute(POSTGRES_SETTINGS)?;
-                Ok(DbConn::Pg(conn))
-            }
+            Engine::Postgres => Ok(DbConn::Pg(PgConnection::establish(&self.url)?)),
             Engine::Sqlite => {
                 let mut conn = SqliteConnection::establish(sqlite_path(&self.url))?;
                 conn.batch_execute(SQLITE_PRAGMAS)?;

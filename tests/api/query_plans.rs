@@ -311,3 +311,48 @@ fn a_sequential_scan_is_recognised() {
         "Index Scan using cadres_pkey on cadres".into()
     ]));
 }
+
+#[derive(diesel::QueryableByName)]
+struct KeptStatement {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    statement: String,
+}
+
+/// PostgreSQL keeps a prepared statement's plan once it has run five times; for a search, a
+/// generic plan ignores the pattern. diesel keeps the list's statements prepared on the
+/// connection, but not one with a search condition, so each search is planned with its pattern.
+#[actix_web::test]
+async fn searches_are_planned_with_their_pattern_and_other_lists_keep_their_plans() {
+    if !on_postgres() {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let pool = tongxin::db::build_pool(&app.config.database_url, 1, Duration::from_secs(5));
+    let mut conn = pool.get().unwrap();
+    let conn: &mut DbConn = &mut conn;
+    for filter in ["q=王芳", "q=wangfang", "q=王", "party=jiusan"] {
+        let filter = Query::<CadreFilter>::from_query(filter)
+            .unwrap()
+            .into_inner();
+        let params = Query::<CadrePageParams>::from_query("sort=name")
+            .unwrap()
+            .into_inner();
+        for _ in 0..6 {
+            tongxin::cadres::service::list(conn, &filter, &params).unwrap();
+        }
+    }
+    let kept: Vec<String> = diesel::sql_query("SELECT statement FROM pg_prepared_statements")
+        .load::<KeptStatement>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|kept| kept.statement)
+        .collect();
+    assert!(
+        kept.iter().any(|s| s.contains("\"party\" = $")),
+        "the party list is kept: {kept:?}"
+    );
+    assert!(
+        !kept.iter().any(|s| s.contains(" LIKE ")),
+        "no search is kept: {kept:?}"
+    );
+}
