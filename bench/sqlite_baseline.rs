@@ -14,9 +14,9 @@ use serde_json::json;
 use tongxin::audit::{self, Actor, Event};
 use tongxin::cadres::dto::CadreFilter;
 use tongxin::cadres::model::CadreRow;
-use tongxin::cadres::repo;
+use tongxin::cadres::repo::{self, SearchWith};
 use tongxin::db::schema::cadres;
-use tongxin::db::{self, DbConn, Engine};
+use tongxin::db::{self, DbConn};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -71,12 +71,16 @@ fn run(conn: &mut DbConn, scenario: &str, highest_id: i64, phc: &str) {
         // What `GET /cadres?party=jiusan&sort=-birth_date&limit=20` reads for the page.
         "list" => {
             let filter: CadreFilter = serde_json::from_value(json!({"party": "jiusan"})).unwrap();
-            repo::filtered(&filter, chrono::Utc::now().date_naive(), Engine::Sqlite)
-                .select(CadreRow::as_select())
-                .order((cadres::birth_date.desc(), cadres::id.desc()))
-                .limit(21)
-                .load::<CadreRow>(conn)
-                .expect("list page");
+            repo::filtered(
+                &filter,
+                chrono::Utc::now().date_naive(),
+                SearchWith::TrigramTable,
+            )
+            .select(CadreRow::as_select())
+            .order((cadres::birth_date.desc(), cadres::id.desc()))
+            .limit(21)
+            .load::<CadreRow>(conn)
+            .expect("list page");
         }
         // An update of one cadre with its audit event, in one transaction.
         "write" => {

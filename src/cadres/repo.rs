@@ -126,7 +126,7 @@ pub fn years_before(date: NaiveDate, years: i32) -> NaiveDate {
 /// query as a subquery across engines: the list boxes `cadres`, the statistics box their grouped
 /// selects, and both get the same conditions from here.
 macro_rules! filter_cadres {
-    ($query:expr, $filter:expr, $today:expr, $engine:expr) => {{
+    ($query:expr, $filter:expr, $today:expr, $search_with:expr) => {{
         use $crate::cadres::dto::StatusFilter;
         use $crate::cadres::repo::{years_before, CATEGORY, EXPERTISE, SECTOR};
         use $crate::db::schema::{cadre_tags, cadres};
@@ -139,7 +139,7 @@ macro_rules! filter_cadres {
         }
         if let Some(q) = &filter.q {
             let search = $crate::cadres::repo::Search::of(q);
-            if let Some(fts_query) = search.fts_query($engine) {
+            if let Some(fts_query) = search.fts_query($search_with) {
                 use diesel::sql_types::{Bool, Text};
                 use $crate::db::schema::cadre_search;
                 let matching = cadre_search::table
@@ -220,9 +220,29 @@ pub(crate) use filter_cadres;
 pub fn filtered<'a>(
     filter: &CadreFilter,
     today: NaiveDate,
-    engine: Engine,
+    search_with: SearchWith,
 ) -> cadres::BoxedQuery<'a, Db> {
-    filter_cadres!(cadres::table.into_boxed(), filter, today, engine)
+    filter_cadres!(cadres::table.into_boxed(), filter, today, search_with)
+}
+
+/// How a text search finds its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchWith {
+    /// SQLite's FTS5 trigram table, for a query of a trigram or more.
+    TrigramTable,
+    /// `LIKE` on `search_text`: PostgreSQL's trigram index serves it; on SQLite it checks the
+    /// rows another condition found (a bounded stretch of the name index).
+    Like,
+}
+
+impl SearchWith {
+    /// The way that reads the engine's search index.
+    pub fn index_of(engine: Engine) -> SearchWith {
+        match engine {
+            Engine::Sqlite => SearchWith::TrigramTable,
+            Engine::Postgres => SearchWith::Like,
+        }
+    }
 }
 
 /// A text search: a substring of the stored search text, matched with the pattern
@@ -257,9 +277,10 @@ impl Search {
         self.forms().all(|form| form.chars().count() >= 3)
     }
 
-    /// The FTS5 query (quoted phrases joined by `OR`) when the index can serve this search.
-    pub fn fts_query(&self, engine: Engine) -> Option<String> {
-        (engine == Engine::Sqlite && self.indexable()).then(|| {
+    /// The FTS5 query (quoted phrases joined by `OR`) when the search reads the FTS5 table and
+    /// it can serve this search.
+    pub fn fts_query(&self, with: SearchWith) -> Option<String> {
+        (with == SearchWith::TrigramTable && self.indexable()).then(|| {
             self.forms()
                 .map(|form| format!("\"{}\"", form.replace('"', "\"\"")))
                 .collect::<Vec<_>>()

@@ -297,7 +297,7 @@ fn grouped(
             .into_boxed(),
         filter,
         today,
-        engine
+        super::repo::SearchWith::index_of(engine)
     )
     .load(conn)?;
     let mut counts = Counts::default();

@@ -929,7 +929,7 @@ pub fn export(
     let mut after: Option<(String, i64)> = None;
     let mut count = 0;
     loop {
-        let query = repo::filtered(filter, today, conn.engine())
+        let query = repo::filtered(filter, today, repo::SearchWith::index_of(conn.engine()))
             .select(super::model::CadreRow::as_select())
             .limit(EXPORT_BATCH);
         let rows: Vec<super::model::CadreRow> =
