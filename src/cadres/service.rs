@@ -666,7 +666,7 @@ pub fn list(
 
 /// Rows in name order a search walks before it reads every match instead (see
 /// [`search_by_name`]).
-const SEARCH_WALK_ROWS: i64 = 500;
+const SEARCH_WALK_ROWS: i64 = 200;
 
 /// A page of a search in name order, at a cost bounded either way. Left to itself PostgreSQL's
 /// planner either walks the name index until the page is full, which is quick when matches are

@@ -584,8 +584,9 @@ async fn search_index_answers_short_queries_and_follows_edits() {
 }
 
 /// Every page of a search in name order, both ways, against the register's own name order:
-/// matches that come first in name order (the walk finds a page) and matches that come after
-/// more than 500 others (PostgreSQL reads them through the trigram index instead).
+/// matches that come first in name order (the bounded walk of the name index finds a page) and
+/// matches that come after 560 others, more than the walk reads (they are read through the
+/// search index instead).
 #[actix_web::test]
 async fn searches_page_in_name_order_whether_matches_come_early_or_late() {
     let f = crate::transfer::fixture_with_township().await;
