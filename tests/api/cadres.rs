@@ -66,6 +66,20 @@ impl CadreFixture {
         created
     }
 
+    /// UFWD staff reveal protected `fields` of the cadre at `cadre_path` (`/cadres/{id}`).
+    pub async fn reveal(&self, cadre_path: &str, fields: &[&str], reason: &str) -> Value {
+        self.app
+            .post(
+                &format!("{cadre_path}/reveal"),
+                Some(&self.ufwd),
+                json!({"fields": fields, "reason": reason}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// A representative user linked to a cadre; returns the access token.
     pub async fn representative_of(&self, cadre_id: i64, username: &str) -> String {
         let response = self
@@ -304,17 +318,9 @@ async fn two_edits_from_the_same_version_one_wins_one_gets_412() {
     assert_eq!(read["expertise"], json!([]));
     assert_eq!(read["categories"], json!(["religious"]));
     assert_eq!(read["sectors"].as_array().unwrap().len(), 2);
-    let revealed: Value = f
-        .app
-        .post(
-            &format!("{path}/reveal"),
-            Some(&f.ufwd),
-            json!({"fields": ["phone", "id_number"], "reason": "核对推荐材料"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let revealed = f
+        .reveal(&path, &["phone", "id_number"], "核对推荐材料")
+        .await;
     assert_eq!(revealed["phone"], "023-77712345");
     assert_eq!(revealed["id_number"], id_number("19800315", 11));
 }
@@ -1162,17 +1168,9 @@ async fn a_representative_asks_for_corrections_that_ufwd_staff_decide() {
         (now["phone"].as_str(), now["position"].as_str()),
         (Some("139****1111"), Some("董事长"))
     );
-    let revealed: Value = f
-        .app
-        .post(
-            &format!("/cadres/{}/reveal", own["id"]),
-            Some(&f.ufwd),
-            json!({"fields": ["phone"], "reason": "核对变更"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let revealed = f
+        .reveal(&format!("/cadres/{}", own["id"]), &["phone"], "核对变更")
+        .await;
     assert_eq!(revealed["phone"], "13900001111");
     let mine: Value = f
         .app
@@ -1284,17 +1282,9 @@ async fn seed_demo_fills_a_database_with_plausible_cadres() {
         .await
         .unwrap();
     let id = &list["items"][0]["id"];
-    let revealed: Value = f
-        .app
-        .post(
-            &format!("/cadres/{id}/reveal"),
-            Some(&f.ufwd),
-            json!({"fields": ["id_number"], "reason": "检查演示数据"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let revealed = f
+        .reveal(&format!("/cadres/{id}"), &["id_number"], "检查演示数据")
+        .await;
     let number = revealed["id_number"].as_str().unwrap();
     assert!(
         tongxin::cadres::identity::parse_id_number(number).is_ok(),

@@ -324,17 +324,9 @@ async fn a_large_import_writes_every_row_with_its_own_values() {
             "row {n}"
         );
         assert_eq!(cadre["categories"], json!(["democratic_party_member"]));
-        let revealed: Value = f
-            .app
-            .post(
-                &format!("{path}/reveal"),
-                Some(&f.ufwd),
-                json!({"fields": ["phone", "id_number"], "reason": "核对导入结果"}),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
+        let revealed = f
+            .reveal(&path, &["phone", "id_number"], "核对导入结果")
+            .await;
         assert_eq!(revealed["id_number"], id_number(&date, 11), "row {n}");
         assert_eq!(revealed["phone"], "13812345678");
     }
