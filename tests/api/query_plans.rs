@@ -10,6 +10,7 @@ use diesel::RunQueryDsl;
 use tongxin::cadres::dto::{CadreFilter, CadrePageParams};
 use tongxin::db::DbConn;
 
+use crate::cadres::{profile, CadreFixture};
 use crate::helpers::{on_postgres, TestApp};
 
 #[derive(diesel::QueryableByName)]
@@ -355,4 +356,51 @@ async fn searches_are_planned_with_their_pattern_and_other_lists_keep_their_plan
         !kept.iter().any(|s| s.contains(" LIKE ")),
         "no search is kept: {kept:?}"
     );
+}
+
+#[derive(diesel::QueryableByName)]
+struct StatementPlans {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    statement: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    generic_plans: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    custom_plans: i64,
+}
+
+/// Reading one cadre, the busiest request, runs statements whose plans PostgreSQL keeps: after
+/// five runs each of them is executed with its generic plan, not planned anew.
+#[actix_web::test]
+async fn reading_one_cadre_reuses_its_plans() {
+    if !on_postgres() {
+        return;
+    }
+    let fixture = CadreFixture::new().await;
+    let id = fixture.create(profile("王芳", "19800101", 1)).await["id"]
+        .as_i64()
+        .unwrap();
+    let pool = tongxin::db::build_pool(&fixture.app.config.database_url, 1, Duration::from_secs(5));
+    let mut conn = pool.get().unwrap();
+    let conn: &mut DbConn = &mut conn;
+    for _ in 0..8 {
+        tongxin::cadres::service::get(conn, id).unwrap();
+    }
+    let statements: Vec<StatementPlans> = diesel::sql_query(
+        "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements",
+    )
+    .load(conn)
+    .unwrap();
+    assert!(
+        statements.iter().any(|s| s.statement.contains("\"cadre_tags\"")),
+        "the tags are read by a kept statement"
+    );
+    for s in &statements {
+        assert!(
+            s.generic_plans >= 3 && s.custom_plans <= 5,
+            "planned anew on every run ({} custom, {} generic): {}",
+            s.custom_plans,
+            s.generic_plans,
+            s.statement
+        );
+    }
 }
