@@ -368,10 +368,11 @@ struct StatementPlans {
     custom_plans: i64,
 }
 
-/// Reading one cadre, the busiest request, runs statements whose plans PostgreSQL keeps: after
-/// five runs each of them is executed with its generic plan, not planned anew.
+/// Reading one cadre and a filtered list page, the busiest requests, run statements whose plans
+/// PostgreSQL keeps: after five runs each of them is executed with its generic plan, not planned
+/// anew.
 #[actix_web::test]
-async fn reading_one_cadre_reuses_its_plans() {
+async fn reading_a_cadre_or_a_list_page_reuses_its_plans() {
     if !on_postgres() {
         return;
     }
@@ -379,11 +380,24 @@ async fn reading_one_cadre_reuses_its_plans() {
     let id = fixture.create(profile("王芳", "19800101", 1)).await["id"]
         .as_i64()
         .unwrap();
+    // More than a page, so that the page's tags are read for twenty cadres.
+    for n in 2..30 {
+        fixture.create(profile("王芳", "19800101", n)).await;
+    }
     let pool = tongxin::db::build_pool(&fixture.app.config.database_url, 1, Duration::from_secs(5));
     let mut conn = pool.get().unwrap();
     let conn: &mut DbConn = &mut conn;
     for _ in 0..8 {
         tongxin::cadres::service::get(conn, id).unwrap();
+    }
+    let filter = Query::<CadreFilter>::from_query("party=cdl")
+        .unwrap()
+        .into_inner();
+    let params = Query::<CadrePageParams>::from_query("sort=-birth_date&limit=20")
+        .unwrap()
+        .into_inner();
+    for _ in 0..8 {
+        tongxin::cadres::service::list(conn, &filter, &params).unwrap();
     }
     let statements: Vec<StatementPlans> = diesel::sql_query(
         "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements",
@@ -391,8 +405,10 @@ async fn reading_one_cadre_reuses_its_plans() {
     .load(conn)
     .unwrap();
     assert!(
-        statements.iter().any(|s| s.statement.contains("\"cadre_tags\"")),
-        "the tags are read by a kept statement"
+        statements
+            .iter()
+            .any(|s| s.statement.contains("\"cadre_tags\"")),
+        "the tags are read by kept statements"
     );
     for s in &statements {
         assert!(
