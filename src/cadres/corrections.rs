@@ -155,7 +155,7 @@ pub fn request(
 ) -> Result<CorrectionView, ApiError> {
     let requested_by = actor.user_id.ok_or(ApiError::Unauthenticated)?;
     let row = repo::find(conn, cadre_id)?.ok_or(ApiError::NotFound)?;
-    let mut preview = service::profile_of(conn, key, &row)?.with_changes(input.changes.clone());
+    let mut preview = service::profile_of(key, &row)?.with_changes(input.changes.clone());
     service::check_profile(conn, &mut preview)?;
     let id: i64 = diesel::insert_into(profile_corrections::table)
         .values((

@@ -38,6 +38,9 @@ pub struct CadreRow {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// With `tag_lists`, all of the cadre's tags (see `repo::Tags::of_row`).
+    pub category_mask: i32,
+    pub tag_lists: String,
 }
 
 /// Every stored column of a profile but the id and timestamps; written on create and update.
@@ -68,6 +71,7 @@ pub struct CadreColumns {
     pub search_text: String,
     pub sort_key: String,
     pub category_mask: i32,
+    pub tag_lists: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

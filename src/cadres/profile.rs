@@ -186,8 +186,9 @@ impl Profile {
             {
                 fail(field, "tag_length");
             }
-            let mut seen = std::collections::HashSet::new();
-            cleaned.retain(|t| seen.insert(t.clone()));
+            // In code point order, as `cadres.tag_lists` keeps them, on either engine.
+            cleaned.sort();
+            cleaned.dedup();
             *tags = cleaned;
         }
         if let Some(unit_id) = self.unit_id {

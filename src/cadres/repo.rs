@@ -1,9 +1,8 @@
 //! Queries on cadres and their tags. Other domains read cadres through these functions.
 
-use std::collections::HashMap;
-
 use chrono::{Months, NaiveDate};
 use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use super::dto::CadreFilter;
 use super::model::CadreRow;
@@ -43,52 +42,41 @@ pub struct Tags {
     pub expertise: Vec<String>,
 }
 
+/// `cadres.tag_lists`: a cadre's sectors and expertise, each in code point order (written from
+/// slices, read into vectors).
+#[derive(Serialize, Deserialize)]
+struct TagLists<L> {
+    sectors: L,
+    expertise: L,
+}
+
 impl Tags {
-    fn add(&mut self, kind: &str, tag: String) {
-        match kind {
-            CATEGORY => self.categories.extend(Category::parse(&tag)),
-            SECTOR => self.sectors.push(tag),
-            _ => self.expertise.push(tag),
-        }
+    /// The tags a cadre's row holds: categories in `category_mask`, sectors and expertise in
+    /// `tag_lists`. Both are written with the rows of `cadre_tags` (which the filters read), so
+    /// that a cadre or a page of cadres is read in one statement. `None` if `tag_lists` is not
+    /// what [`Tags::lists_json`] writes.
+    pub fn of_row(row: &CadreRow) -> Option<Tags> {
+        let lists: TagLists<Vec<String>> = serde_json::from_str(&row.tag_lists).ok()?;
+        Some(Tags {
+            categories: Category::in_mask(row.category_mask).collect(),
+            sectors: lists.sectors,
+            expertise: lists.expertise,
+        })
+    }
+
+    /// The value of `cadres.tag_lists` for these tags (sorted by a profile's check).
+    pub fn lists_json(&self) -> String {
+        let lists = TagLists {
+            sectors: self.sectors.as_slice(),
+            expertise: self.expertise.as_slice(),
+        };
+        serde_json::to_string(&lists).expect("lists of strings serialise")
     }
 }
 
 pub const CATEGORY: &str = "category";
 pub const SECTOR: &str = "sector";
 pub const EXPERTISE: &str = "expertise";
-
-pub fn tags_of_many(conn: &mut DbConn, ids: &[i64]) -> QueryResult<HashMap<i64, Tags>> {
-    let rows: Vec<(i64, String, String)> = cadre_tags::table
-        .filter(cadre_tags::cadre_id.eq_any(ids))
-        .order((cadre_tags::cadre_id, cadre_tags::kind, cadre_tags::tag))
-        .select((cadre_tags::cadre_id, cadre_tags::kind, cadre_tags::tag))
-        .load(conn)?;
-    let mut tags: HashMap<i64, Tags> = HashMap::new();
-    for (id, kind, tag) in rows {
-        tags.entry(id).or_default().add(&kind, tag);
-    }
-    for entry in tags.values_mut() {
-        entry.categories.sort();
-    }
-    Ok(tags)
-}
-
-/// One cadre's tags. An equality rather than `tags_of_many`'s `= ANY($1)`: PostgreSQL keeps a
-/// generic plan for it, while for a one-element array it found a custom plan cheaper every
-/// time and so planned each `GET /cadres/{id}` anew.
-pub fn tags_of(conn: &mut DbConn, id: i64) -> QueryResult<Tags> {
-    let rows: Vec<(String, String)> = cadre_tags::table
-        .filter(cadre_tags::cadre_id.eq(id))
-        .order((cadre_tags::kind, cadre_tags::tag))
-        .select((cadre_tags::kind, cadre_tags::tag))
-        .load(conn)?;
-    let mut tags = Tags::default();
-    for (kind, tag) in rows {
-        tags.add(&kind, tag);
-    }
-    tags.categories.sort();
-    Ok(tags)
-}
 
 /// Tag rows written in one statement: three bound values each, under both engines' limits
 /// (SQLite 32,766, PostgreSQL 65,535).

@@ -43,14 +43,13 @@ fn corrupt(field: &str) -> ApiError {
     ApiError::internal(format!("stored cadre {field} is not a known value"))
 }
 
-/// Reads a stored row back into a profile, decrypting the protected fields.
-pub fn profile_of(conn: &mut DbConn, key: &DataKey, row: &CadreRow) -> Result<Profile, ApiError> {
-    let tags = repo::tags_of(conn, row.id)?;
-    profile_with_tags(key, row, tags)
+fn tags_of(row: &CadreRow) -> Result<Tags, ApiError> {
+    Tags::of_row(row).ok_or_else(|| corrupt("tag_lists"))
 }
 
-/// A stored row and its tags (already read) as a profile, with the protected fields decrypted.
-fn profile_with_tags(key: &DataKey, row: &CadreRow, tags: Tags) -> Result<Profile, ApiError> {
+/// Reads a stored row back into a profile, decrypting the protected fields.
+pub fn profile_of(key: &DataKey, row: &CadreRow) -> Result<Profile, ApiError> {
+    let tags = tags_of(row)?;
     Ok(Profile {
         name: row.name.clone(),
         former_name: row.former_name.clone(),
@@ -149,6 +148,7 @@ fn columns(key: &DataKey, profile: &Profile, unit_name: Option<&str>) -> CadreCo
         search_text: search_text(&searched.join(" ")),
         sort_key: pinyin_of(&profile.name),
         category_mask: Category::mask_of(&profile.categories),
+        tag_lists: profile.tags().lists_json(),
     }
 }
 
@@ -265,8 +265,7 @@ pub fn insert_new(
 }
 
 /// Writes a checked profile over cadre `id` at `version`, its protected fields encrypted again,
-/// and its tags unless they equal `stored_tags` (what the row holds now). Answers whether the
-/// tags were rewritten.
+/// and the rows of its tags unless they equal `stored_tags` (what the row holds now).
 fn store_edit(
     conn: &mut DbConn,
     key: &DataKey,
@@ -275,7 +274,7 @@ fn store_edit(
     profile: &Profile,
     unit_name: Option<&str>,
     stored_tags: &Tags,
-) -> Result<bool, ApiError> {
+) -> Result<(), ApiError> {
     let (id_cipher, phone_cipher) = ciphers(key, id, profile)?;
     let updated = diesel::update(cadres::table.find(id).filter(cadres::version.eq(version)))
         .set((
@@ -291,14 +290,14 @@ fn store_edit(
         return Err(ApiError::PreconditionFailed);
     }
     let tags = profile.tags();
-    let rewrite = &tags != stored_tags;
-    if rewrite {
+    if &tags != stored_tags {
         repo::replace_tags(conn, id, &tags)?;
     }
-    Ok(rewrite)
+    Ok(())
 }
 
-pub fn view(row: CadreRow, tags: Tags, today: NaiveDate) -> Result<CadreView, ApiError> {
+pub fn view(row: CadreRow, today: NaiveDate) -> Result<CadreView, ApiError> {
+    let tags = tags_of(&row)?;
     let gender = Gender::parse(&row.gender).ok_or_else(|| corrupt("gender"))?;
     let party = Party::parse(&row.party).ok_or_else(|| corrupt("party"))?;
     let level = Level::parse(&row.level).ok_or_else(|| corrupt("level"))?;
@@ -348,8 +347,7 @@ pub fn view(row: CadreRow, tags: Tags, today: NaiveDate) -> Result<CadreView, Ap
 
 pub fn get(conn: &mut DbConn, id: i64) -> Result<CadreView, ApiError> {
     let row = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
-    let tags = repo::tags_of(conn, id)?;
-    view(row, tags, today())
+    view(row, today())
 }
 
 pub fn create(
@@ -381,30 +379,20 @@ pub fn update(
     if row.version != expected_version {
         return Err(ApiError::PreconditionFailed);
     }
-    let tags = repo::tags_of(conn, id)?;
-    let before = view(row.clone(), tags.clone(), today())?;
-    let mut profile = profile_with_tags(key, &row, tags.clone())?.with_changes(changes);
+    let stored_tags = tags_of(&row)?;
+    let mut profile = profile_of(key, &row)?.with_changes(changes);
+    let before = view(row, today())?;
     let unit_name = check_profile(conn, &mut profile)?;
-    let rewritten = store_edit(
+    store_edit(
         conn,
         key,
         id,
         expected_version,
         &profile,
         unit_name.as_deref(),
-        &tags,
+        &stored_tags,
     )?;
-    // Tags read back only when rewritten: the database orders them.
-    let after_tags = if rewritten {
-        repo::tags_of(conn, id)?
-    } else {
-        tags
-    };
-    let after = view(
-        repo::find(conn, id)?.ok_or(ApiError::NotFound)?,
-        after_tags,
-        today(),
-    )?;
+    let after = view(repo::find(conn, id)?.ok_or(ApiError::NotFound)?, today())?;
     audit::record(
         conn,
         actor,
@@ -652,14 +640,9 @@ pub fn list(
     } else {
         None
     };
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut tags = repo::tags_of_many(conn, &ids)?;
     let items = rows
         .into_iter()
-        .map(|row| {
-            let row_tags = tags.remove(&row.id).unwrap_or_default();
-            view(row, row_tags, today)
-        })
+        .map(|row| view(row, today))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Page { items, next_cursor })
 }

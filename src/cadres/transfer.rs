@@ -943,11 +943,8 @@ pub fn export(
         }
         let last_batch = rows.len() < usize::try_from(EXPORT_BATCH).unwrap_or(usize::MAX);
         after = rows.last().map(|last| (last.sort_key.clone(), last.id));
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let mut tags = repo::tags_of_many(conn, &ids)?;
         for row in rows {
-            let row_tags = tags.remove(&row.id).unwrap_or_default();
-            let view = service::view(row, row_tags, today)?;
+            let view = service::view(row, today)?;
             sink.write(
                 &columns
                     .iter()

@@ -151,6 +151,7 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        tag_lists -> Text,
     }
 }
 

@@ -317,12 +317,79 @@ async fn two_edits_from_the_same_version_one_wins_one_gets_412() {
     assert_eq!(answered, read);
     assert_eq!(read["expertise"], json!([]));
     assert_eq!(read["categories"], json!(["religious"]));
-    assert_eq!(read["sectors"].as_array().unwrap().len(), 2);
+    // In code point order (教 U+6559, 文 U+6587), as the filters' rows of cadre_tags hold them.
+    assert_eq!(read["sectors"], json!(["教育", "文化旅游"]));
+    let id = read["id"].as_i64().unwrap();
+    assert_eq!(
+        f.app.count(&format!(
+            "SELECT COUNT(*) AS n FROM cadre_tags WHERE cadre_id = {id} AND \
+             ((kind = 'sector' AND tag IN ('教育', '文化旅游')) OR kind = 'category')"
+        )),
+        3,
+        "cadre_tags holds the two sectors and the one category, and nothing else: {read}"
+    );
+    assert_eq!(
+        f.app.count(&format!(
+            "SELECT COUNT(*) AS n FROM cadre_tags WHERE cadre_id = {id}"
+        )),
+        3
+    );
     let revealed = f
         .reveal(&path, &["phone", "id_number"], "核对推荐材料")
         .await;
     assert_eq!(revealed["phone"], "023-77712345");
     assert_eq!(revealed["id_number"], id_number("19800315", 11));
+}
+
+/// Migration 000009 fills `cadres.tag_lists` from the rows of `cadre_tags`: its down and up
+/// scripts, run again over cadres with and without sectors and expertise, give the same reads.
+#[actix_web::test]
+async fn the_tag_lists_migration_fills_each_cadre_from_its_tags() {
+    let f = CadreFixture::new().await;
+    let mut tagged = profile("王芳", "19800315", 11);
+    tagged["sectors"] = json!(["文化旅游", "教育"]);
+    tagged["expertise"] = json!(["会计审计"]);
+    let mut untagged = profile("李强", "19800316", 13);
+    untagged["sectors"] = json!([]);
+    untagged["expertise"] = json!([]);
+    let mut reads = Vec::new();
+    for body in [tagged, untagged] {
+        let id = f.create(body).await["id"].as_i64().unwrap();
+        let read: Value = f
+            .app
+            .get(&format!("/cadres/{id}"), &f.ufwd)
+            .await
+            .json()
+            .await
+            .unwrap();
+        reads.push((id, read));
+    }
+    assert_eq!(reads[0].1["sectors"], json!(["教育", "文化旅游"]));
+    assert_eq!(reads[1].1["sectors"], json!([]));
+
+    let engine = if crate::helpers::on_postgres() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    let migration = format!(
+        "{}/migrations/{engine}/2026-11-28-000009_cadre_tag_lists",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    for script in ["down.sql", "up.sql"] {
+        f.app
+            .execute(&std::fs::read_to_string(format!("{migration}/{script}")).unwrap());
+    }
+    for (id, before) in reads {
+        let after: Value = f
+            .app
+            .get(&format!("/cadres/{id}"), &f.ufwd)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(after, before);
+    }
 }
 
 async fn futures_join<A: std::future::Future, B: std::future::Future>(

@@ -1,0 +1,1 @@
+ALTER TABLE cadres DROP COLUMN tag_lists;
