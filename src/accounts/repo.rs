@@ -16,11 +16,12 @@ pub fn find_unit(conn: &mut DbConn, id: i64) -> QueryResult<Option<UnitRow>> {
         .optional()
 }
 
+/// `get_result`, not `first`, for a key: see `cadres::repo::find`.
 pub fn find_user(conn: &mut DbConn, id: i64) -> QueryResult<Option<UserRow>> {
     users::table
         .find(id)
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -28,7 +29,7 @@ pub fn find_user_by_username(conn: &mut DbConn, username: &str) -> QueryResult<O
     users::table
         .filter(users::username.eq(username))
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

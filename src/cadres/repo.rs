@@ -14,11 +14,14 @@ use crate::text::{fold, like_contains, search_pattern};
 /// The backend type of `DbConn`, for boxed queries.
 pub type Db = <DbConn as Connection>::Backend;
 
+/// `get_result` rather than `first`: a key names at most one row, and `first` adds a bound
+/// `LIMIT`, which SQLite (3.50) takes as able to change the plan, so it prepared the kept
+/// statement anew on every run, the busiest read's largest cost after the HTTP stack.
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<CadreRow>> {
     cadres::table
         .find(id)
         .select(CadreRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -30,7 +33,7 @@ pub fn find_by_id_number_lookup(conn: &mut DbConn, lookup: &str) -> QueryResult<
     cadres::table
         .filter(cadres::id_number_lookup.eq(lookup))
         .select(CadreRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
