@@ -271,7 +271,9 @@ pub struct CadreView {
     pub degree: Option<Degree>,
     pub degree_label: Option<&'static str>,
     pub professional_title: Option<String>,
+    /// Without duplicates, in code point order.
     pub sectors: Vec<String>,
+    /// Without duplicates, in code point order.
     pub expertise: Vec<String>,
     pub status: Status,
     pub status_label: &'static str,
