@@ -57,7 +57,7 @@ impl Tags {
     /// The tags a cadre's row holds: categories in `category_mask`, sectors and expertise in
     /// `tag_lists`. Both are written with the rows of `cadre_tags` (which the filters read), so
     /// that a cadre or a page of cadres is read in one statement. `None` if `tag_lists` is not
-    /// what [`Tags::lists_json`] writes.
+    /// what [`tag_lists_json`] writes.
     pub fn of_row(row: &CadreRow) -> Option<Tags> {
         let lists: TagLists<Vec<String>> = serde_json::from_str(&row.tag_lists).ok()?;
         Some(Tags {
@@ -66,15 +66,12 @@ impl Tags {
             expertise: lists.expertise,
         })
     }
+}
 
-    /// The value of `cadres.tag_lists` for these tags (sorted by a profile's check).
-    pub fn lists_json(&self) -> String {
-        let lists = TagLists {
-            sectors: self.sectors.as_slice(),
-            expertise: self.expertise.as_slice(),
-        };
-        serde_json::to_string(&lists).expect("lists of strings serialise")
-    }
+/// The value of `cadres.tag_lists` for a profile's sectors and expertise (which its check
+/// sorted).
+pub fn tag_lists_json(sectors: &[String], expertise: &[String]) -> String {
+    serde_json::to_string(&TagLists { sectors, expertise }).expect("lists of strings serialise")
 }
 
 pub const CATEGORY: &str = "category";

@@ -148,7 +148,7 @@ fn columns(key: &DataKey, profile: &Profile, unit_name: Option<&str>) -> CadreCo
         search_text: search_text(&searched.join(" ")),
         sort_key: pinyin_of(&profile.name),
         category_mask: Category::mask_of(&profile.categories),
-        tag_lists: profile.tags().lists_json(),
+        tag_lists: repo::tag_lists_json(&profile.sectors, &profile.expertise),
     }
 }
 
@@ -379,8 +379,9 @@ pub fn update(
     if row.version != expected_version {
         return Err(ApiError::PreconditionFailed);
     }
-    let stored_tags = tags_of(&row)?;
-    let mut profile = profile_of(key, &row)?.with_changes(changes);
+    let stored = profile_of(key, &row)?;
+    let stored_tags = stored.tags();
+    let mut profile = stored.with_changes(changes);
     let before = view(row, today())?;
     let unit_name = check_profile(conn, &mut profile)?;
     store_edit(

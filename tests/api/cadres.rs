@@ -355,14 +355,7 @@ async fn the_tag_lists_migration_fills_each_cadre_from_its_tags() {
     let mut reads = Vec::new();
     for body in [tagged, untagged] {
         let id = f.create(body).await["id"].as_i64().unwrap();
-        let read: Value = f
-            .app
-            .get(&format!("/cadres/{id}"), &f.ufwd)
-            .await
-            .json()
-            .await
-            .unwrap();
-        reads.push((id, read));
+        reads.push((id, f.app.get_json(&format!("/cadres/{id}"), &f.ufwd).await));
     }
     assert_eq!(reads[0].1["sectors"], json!(["教育", "文化旅游"]));
     assert_eq!(reads[1].1["sectors"], json!([]));
@@ -381,13 +374,7 @@ async fn the_tag_lists_migration_fills_each_cadre_from_its_tags() {
             .execute(&std::fs::read_to_string(format!("{migration}/{script}")).unwrap());
     }
     for (id, before) in reads {
-        let after: Value = f
-            .app
-            .get(&format!("/cadres/{id}"), &f.ufwd)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let after = f.app.get_json(&format!("/cadres/{id}"), &f.ufwd).await;
         assert_eq!(after, before);
     }
 }

@@ -211,6 +211,11 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The JSON body of a GET (whatever its status).
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        self.get(path, token).await.json().await.unwrap()
+    }
+
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Response {
         self.request(Method::POST, path, token)
             .json(&body)

@@ -314,9 +314,32 @@ fn a_sequential_scan_is_recognised() {
 }
 
 #[derive(diesel::QueryableByName)]
-struct KeptStatement {
+struct StatementPlans {
     #[diesel(sql_type = diesel::sql_types::Text)]
     statement: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    generic_plans: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    custom_plans: i64,
+}
+
+fn prepared_statements(conn: &mut DbConn) -> Vec<StatementPlans> {
+    diesel::sql_query("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements")
+        .load(conn)
+        .unwrap()
+}
+
+/// Runs the list of `filter` in the order and page of `params` (query strings) `times` times.
+fn list_times(conn: &mut DbConn, filter: &str, params: &str, times: usize) {
+    let filter = Query::<CadreFilter>::from_query(filter)
+        .unwrap()
+        .into_inner();
+    let params = Query::<CadrePageParams>::from_query(params)
+        .unwrap()
+        .into_inner();
+    for _ in 0..times {
+        tongxin::cadres::service::list(conn, &filter, &params).unwrap();
+    }
 }
 
 /// PostgreSQL keeps a prepared statement's plan once it has run five times; for a search, a
@@ -332,19 +355,9 @@ async fn searches_are_planned_with_their_pattern_and_other_lists_keep_their_plan
     let mut conn = pool.get().unwrap();
     let conn: &mut DbConn = &mut conn;
     for filter in ["q=王芳", "q=wangfang", "q=王", "party=jiusan"] {
-        let filter = Query::<CadreFilter>::from_query(filter)
-            .unwrap()
-            .into_inner();
-        let params = Query::<CadrePageParams>::from_query("sort=name")
-            .unwrap()
-            .into_inner();
-        for _ in 0..6 {
-            tongxin::cadres::service::list(conn, &filter, &params).unwrap();
-        }
+        list_times(conn, filter, "sort=name", 6);
     }
-    let kept: Vec<String> = diesel::sql_query("SELECT statement FROM pg_prepared_statements")
-        .load::<KeptStatement>(conn)
-        .unwrap()
+    let kept: Vec<String> = prepared_statements(conn)
         .into_iter()
         .map(|kept| kept.statement)
         .collect();
@@ -356,16 +369,6 @@ async fn searches_are_planned_with_their_pattern_and_other_lists_keep_their_plan
         !kept.iter().any(|s| s.contains(" LIKE ")),
         "no search is kept: {kept:?}"
     );
-}
-
-#[derive(diesel::QueryableByName)]
-struct StatementPlans {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    statement: String,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    generic_plans: i64,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    custom_plans: i64,
 }
 
 /// Reading one cadre and a filtered list page, the busiest requests, run one statement each (the
@@ -403,15 +406,7 @@ async fn reading_a_cadre_or_a_list_page_reuses_its_plans() {
     assert_eq!(reads.len(), 8, "one statement a read: {reads:?}");
     // SQLite (3.50) prepares a statement with a bound LIMIT anew on every run.
     assert!(!reads[0].contains("LIMIT"), "{}", reads[0]);
-    let filter = Query::<CadreFilter>::from_query("party=cdl")
-        .unwrap()
-        .into_inner();
-    let params = Query::<CadrePageParams>::from_query("sort=-birth_date&limit=20")
-        .unwrap()
-        .into_inner();
-    for _ in 0..8 {
-        tongxin::cadres::service::list(conn, &filter, &params).unwrap();
-    }
+    list_times(conn, "party=cdl", "sort=-birth_date&limit=20", 8);
     assert_eq!(
         prepared.lock().unwrap().len(),
         2,
@@ -421,11 +416,7 @@ async fn reading_a_cadre_or_a_list_page_reuses_its_plans() {
     if !on_postgres() {
         return;
     }
-    let statements: Vec<StatementPlans> = diesel::sql_query(
-        "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements",
-    )
-    .load(conn)
-    .unwrap();
+    let statements = prepared_statements(conn);
     assert_eq!(
         statements.len(),
         2,

@@ -586,13 +586,10 @@ async fn statistics_count_a_known_data_set_and_drill_down() {
     ] {
         for bucket in stats[key].as_array().unwrap() {
             let filter = bucket["filter"].as_str().unwrap();
-            let list: Value = f
+            let list = f
                 .app
-                .get(&format!("/cadres?{filter}&limit=200"), &f.ufwd)
-                .await
-                .json()
-                .await
-                .unwrap();
+                .get_json(&format!("/cadres?{filter}&limit=200"), &f.ufwd)
+                .await;
             assert_eq!(
                 list["items"].as_array().unwrap().len() as i64,
                 bucket["count"].as_i64().unwrap(),
