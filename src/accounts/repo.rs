@@ -8,11 +8,12 @@ use crate::auth::Role;
 use crate::db::schema::{login_throttle, refresh_tokens, sessions, units, user_roles, users};
 use crate::db::DbConn;
 
+/// `get_result`, not `first`, for a key: see `cadres::repo::find`.
 pub fn find_unit(conn: &mut DbConn, id: i64) -> QueryResult<Option<UnitRow>> {
     units::table
         .find(id)
         .select(UnitRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

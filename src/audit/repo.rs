@@ -126,10 +126,11 @@ fn row_hash(row: &AuditRow) -> String {
 /// Appends an event to the chain. Call it inside the transaction of the change (`db::write`),
 /// which holds the chain's head row locked.
 pub fn record(conn: &mut DbConn, actor: &Actor, event: Event) -> Result<i64, ApiError> {
+    // `get_result`, not `first`, for a key: see `cadres::repo::find`.
     let (last_seq, last_hash) = audit_chain::table
         .find(1)
         .select((audit_chain::last_seq, audit_chain::last_hash))
-        .first::<(i64, String)>(conn)?;
+        .get_result::<(i64, String)>(conn)?;
     let mut row = AuditRow {
         seq: last_seq + 1,
         occurred_at: db::now(),
@@ -149,12 +150,15 @@ pub fn record(conn: &mut DbConn, actor: &Actor, event: Event) -> Result<i64, Api
     diesel::insert_into(audit_events::table)
         .values(&row)
         .execute(conn)?;
-    diesel::update(audit_chain::table.find(1))
-        .set((
+    db::kept_update(
+        audit_chain::table,
+        (
             audit_chain::last_seq.eq(row.seq),
             audit_chain::last_hash.eq(&row.hash),
-        ))
-        .execute(conn)?;
+        ),
+        audit_chain::id.eq(1),
+    )
+    .execute(conn)?;
     Ok(row.seq)
 }
 

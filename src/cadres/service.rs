@@ -276,16 +276,19 @@ fn store_edit(
     stored_tags: &Tags,
 ) -> Result<(), ApiError> {
     let (id_cipher, phone_cipher) = ciphers(key, id, profile)?;
-    let updated = diesel::update(cadres::table.find(id).filter(cadres::version.eq(version)))
-        .set((
+    let updated = db::kept_update(
+        cadres::table,
+        (
             columns(key, profile, unit_name),
             cadres::id_number_cipher.eq(id_cipher),
             cadres::phone_cipher.eq(phone_cipher),
             cadres::version.eq(version + 1),
             cadres::updated_at.eq(db::now()),
-        ))
-        .execute(conn)
-        .map_err(duplicate_id_number)?;
+        ),
+        cadres::id.eq(id).and(cadres::version.eq(version)),
+    )
+    .execute(conn)
+    .map_err(duplicate_id_number)?;
     if updated == 0 {
         return Err(ApiError::PreconditionFailed);
     }

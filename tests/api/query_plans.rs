@@ -7,7 +7,9 @@ use std::time::Duration;
 use actix_web::web::Query;
 use diesel::connection::{Connection, InstrumentationEvent};
 use diesel::RunQueryDsl;
-use tongxin::cadres::dto::{CadreFilter, CadrePageParams};
+use tongxin::audit::Actor;
+use tongxin::cadres::dto::{CadreFilter, CadrePageParams, UpdateCadreRequest};
+use tongxin::crypto::DataKey;
 use tongxin::db::DbConn;
 
 use crate::cadres::{profile, CadreFixture};
@@ -432,4 +434,61 @@ async fn reading_a_cadre_or_a_list_page_reuses_its_plans() {
             s.statement
         );
     }
+}
+
+/// An edit, the busiest write, prepares each of its statements once per connection. Diesel
+/// prepares every UPDATE anew unless it is built with `db::kept_update`; on SQLite that cost a
+/// sixth of a write's CPU (the cadre update carries its triggers), all of it under the write gate.
+#[actix_web::test]
+async fn an_edit_prepares_its_statements_once() {
+    let fixture = CadreFixture::new().await;
+    let id = fixture.create(profile("王芳", "19800101", 1)).await["id"]
+        .as_i64()
+        .unwrap();
+    let pool = tongxin::db::build_pool(&fixture.app.config.database_url, 1, Duration::from_secs(5));
+    let mut conn = pool.get().unwrap();
+    let conn: &mut DbConn = &mut conn;
+    let prepared = Arc::new(Mutex::new(Vec::<String>::new()));
+    let prepared_by = Arc::clone(&prepared);
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::CacheQuery { sql, .. } = event {
+            prepared_by.lock().unwrap().push(sql.to_string());
+        }
+    });
+    let key = DataKey::new(&fixture.app.config.data_key);
+    let actor = Actor::system("test");
+    let mut prepared_by_first_edit = 0;
+    for version in 1..=4 {
+        let changes: UpdateCadreRequest =
+            serde_json::from_value(serde_json::json!({"notes": format!("edit {version}")}))
+                .unwrap();
+        tongxin::db::write_transaction(conn, |conn| {
+            tongxin::cadres::service::update(conn, &key, &actor, id, version, changes)
+        })
+        .unwrap();
+        if version == 1 {
+            prepared_by_first_edit = prepared.lock().unwrap().len();
+        }
+    }
+    let prepared = prepared.lock().unwrap().clone();
+    assert_eq!(
+        prepared.len(),
+        prepared_by_first_edit,
+        "later edits prepared statements again: {prepared:?}"
+    );
+    let updates: Vec<&String> = prepared
+        .iter()
+        .filter(|sql| sql.starts_with("UPDATE"))
+        .collect();
+    assert_eq!(
+        updates.len(),
+        3,
+        "the chain's head locked, the cadre, the chain's head moved on: {updates:?}"
+    );
+    assert!(
+        updates
+            .iter()
+            .any(|sql| sql.replace(['`', '"'], "").starts_with("UPDATE cadres SET")),
+        "{updates:?}"
+    );
 }
