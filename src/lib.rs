@@ -13,6 +13,7 @@ pub mod figures;
 pub mod health;
 pub mod jobs;
 pub mod meetings;
+pub mod memory;
 pub mod notifications;
 pub mod openapi;
 pub mod startup;

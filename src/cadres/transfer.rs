@@ -592,6 +592,7 @@ pub fn import(
     dry_run: bool,
     limits: ImportLimits,
 ) -> Result<ImportReport, ApiError> {
+    crate::memory::release_free_memory();
     let rows = count_rows(bytes, limits.max_rows)?;
     let mut unit_ids: HashMap<String, Vec<i64>> = HashMap::new();
     let mut unit_names: HashMap<i64, String> = HashMap::new();
@@ -908,6 +909,7 @@ pub fn export(
     filter: &CadreFilter,
     params: &ExportParams,
 ) -> Result<(Vec<u8>, FileFormat, usize), ApiError> {
+    crate::memory::release_free_memory();
     let columns = export_columns(params.fields.as_deref())?;
     let format = params.format.unwrap_or_default();
     let today = service::today();
