@@ -34,7 +34,7 @@ impl Pool {
             .await;
         let mut body = profile("罗维", "19800315", 11);
         body["unit_id"] = json!(township);
-        let luo = f.create(body).await["id"].as_i64().unwrap();
+        let luo = f.create_id(body).await;
         Pool {
             f,
             org,
@@ -365,9 +365,7 @@ async fn a_correction_leaves_the_answer_for_an_earlier_date_unchanged() {
             .await
             .unwrap();
     assert_eq!(own.as_array().unwrap().len(), 1);
-    let other = p.f.create(profile("张芳", "19850101", 22)).await["id"]
-        .as_i64()
-        .unwrap();
+    let other = p.f.create_id(profile("张芳", "19850101", 22)).await;
     assert_problem(
         p.f.app
             .get(&format!("/cadres/{other}/appointments/history"), &rep)
@@ -486,9 +484,7 @@ async fn assessments_are_yearly_and_ratings_stay_private_until_the_cycle_closes(
         .status(),
         StatusCode::CREATED
     );
-    let other = p.f.create(profile("张芳", "19850101", 22)).await["id"]
-        .as_i64()
-        .unwrap();
+    let other = p.f.create_id(profile("张芳", "19850101", 22)).await;
     let not_mine = p
         .post(
             &dept_token,
@@ -623,9 +619,7 @@ async fn targets_report_the_gap_and_the_overview_follows_the_role() {
     // An ended post and a non-leadership post do not count.
     let mut ended = p.appointment("2005-01-01");
     ended["valid_to"] = json!("2010-12-31");
-    let other = p.f.create(profile("张芳", "19850101", 22)).await["id"]
-        .as_i64()
-        .unwrap();
+    let other = p.f.create_id(profile("张芳", "19850101", 22)).await;
     p.post(&p.org, &format!("/cadres/{other}/appointments"), ended)
         .await;
     let mut staff_post = p.appointment("2015-01-01");

@@ -66,6 +66,11 @@ impl CadreFixture {
         created
     }
 
+    /// [`CadreFixture::create`], for the new cadre's id.
+    pub async fn create_id(&self, body: Value) -> i64 {
+        self.create(body).await["id"].as_i64().unwrap()
+    }
+
     /// UFWD staff reveal protected `fields` of the cadre at `cadre_path` (`/cadres/{id}`).
     pub async fn reveal(&self, cadre_path: &str, fields: &[&str], reason: &str) -> Value {
         self.app
@@ -354,7 +359,7 @@ async fn the_tag_lists_migration_fills_each_cadre_from_its_tags() {
     untagged["expertise"] = json!([]);
     let mut reads = Vec::new();
     for body in [tagged, untagged] {
-        let id = f.create(body).await["id"].as_i64().unwrap();
+        let id = f.create_id(body).await;
         reads.push((id, f.app.get_json(&format!("/cadres/{id}"), &f.ufwd).await));
     }
     assert_eq!(reads[0].1["sectors"], json!(["教育", "文化旅游"]));
@@ -960,9 +965,7 @@ async fn archived_cadres_leave_the_lists_and_can_return() {
 #[actix_web::test]
 async fn only_the_five_history_kinds_are_record_routes() {
     let f = CadreFixture::new().await;
-    let id = f.create(profile("罗维", "19800315", 11)).await["id"]
-        .as_i64()
-        .unwrap();
+    let id = f.create_id(profile("罗维", "19800315", 11)).await;
     for kind in ["positions", "education", "family", "rewards", "memberships"] {
         let list = f.app.get(&format!("/cadres/{id}/{kind}"), &f.ufwd).await;
         assert_eq!(list.status(), StatusCode::OK, "{kind}");

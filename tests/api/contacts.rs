@@ -50,15 +50,9 @@ impl Contacts {
         let term = term["id"].as_i64().unwrap();
         let l1 = leader(&f, "li.shuji").await;
         let l2 = leader(&f, "wang.quzhang").await;
-        let c1 = f.create(profile("安然", "19800101", 11)).await["id"]
-            .as_i64()
-            .unwrap();
-        let c2 = f.create(profile("白杨", "19810101", 13)).await["id"]
-            .as_i64()
-            .unwrap();
-        let c3 = f.create(profile("陈晨", "19820101", 15)).await["id"]
-            .as_i64()
-            .unwrap();
+        let c1 = f.create_id(profile("安然", "19800101", 11)).await;
+        let c2 = f.create_id(profile("白杨", "19810101", 13)).await;
+        let c3 = f.create_id(profile("陈晨", "19820101", 15)).await;
         let c = Contacts {
             f,
             term,
@@ -150,9 +144,7 @@ async fn pairing_rules_hold() {
         .await["fields"]["leader_id"][0],
         "not_an_active_leader"
     );
-    let archived = c.f.create(profile("邓丽", "19830101", 22)).await["id"]
-        .as_i64()
-        .unwrap();
+    let archived = c.f.create_id(profile("邓丽", "19830101", 22)).await;
     c.f.app
         .post(
             &format!("/cadres/{archived}/archive"),

@@ -36,7 +36,7 @@ async fn cadre(
     let [sectors, expertise] = subjects;
     body["sectors"] = sectors;
     body["expertise"] = expertise;
-    f.create(body).await["id"].as_i64().unwrap()
+    f.create_id(body).await
 }
 
 impl World {

@@ -379,9 +379,7 @@ async fn searches_are_planned_with_their_pattern_and_other_lists_keep_their_plan
 #[actix_web::test]
 async fn reading_a_cadre_or_a_list_page_reuses_its_plans() {
     let fixture = CadreFixture::new().await;
-    let id = fixture.create(profile("王芳", "19800101", 1)).await["id"]
-        .as_i64()
-        .unwrap();
+    let id = fixture.create_id(profile("王芳", "19800101", 1)).await;
     // More than a page.
     for n in 2..30 {
         fixture.create(profile("王芳", "19800101", n)).await;
@@ -442,9 +440,7 @@ async fn reading_a_cadre_or_a_list_page_reuses_its_plans() {
 #[actix_web::test]
 async fn an_edit_prepares_its_statements_once() {
     let fixture = CadreFixture::new().await;
-    let id = fixture.create(profile("王芳", "19800101", 1)).await["id"]
-        .as_i64()
-        .unwrap();
+    let id = fixture.create_id(profile("王芳", "19800101", 1)).await;
     let pool = tongxin::db::build_pool(&fixture.app.config.database_url, 1, Duration::from_secs(5));
     let mut conn = pool.get().unwrap();
     let conn: &mut DbConn = &mut conn;

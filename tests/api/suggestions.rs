@@ -50,15 +50,9 @@ impl Channel {
             .app
             .create_unit(&f.admin, "区水利局", "department", Some(district))
             .await;
-        let a = f.create(profile("罗维", "19800315", 11)).await["id"]
-            .as_i64()
-            .unwrap();
-        let b = f.create(profile("张芳", "19850101", 22)).await["id"]
-            .as_i64()
-            .unwrap();
-        let c = f.create(profile("陈晨", "19820101", 15)).await["id"]
-            .as_i64()
-            .unwrap();
+        let a = f.create_id(profile("罗维", "19800315", 11)).await;
+        let b = f.create_id(profile("张芳", "19850101", 22)).await;
+        let c = f.create_id(profile("陈晨", "19820101", 15)).await;
         let author = f.representative_of(a, "luo.wei").await;
         let cosigner = (f.representative_of(b, "zhang.fang").await, b);
         let stranger = f.representative_of(c, "chen.chen").await;
