@@ -19,7 +19,7 @@ use super::transfer::{
     self, ExportParams, FileFormat, ImportLimits, ImportParams, ImportReport, TemplateParams,
 };
 use super::vocab::Status;
-use crate::audit::Actor;
+use crate::audit::{self, Actor};
 use crate::auth::{can, AuthUser, Authorized, Permission};
 use crate::crypto::DataKey;
 use crate::db::{self, DbPool};
@@ -557,11 +557,13 @@ pub async fn export_cadres(
 ) -> Result<HttpResponse, ApiError> {
     let SplitQuery(filter, params) = query;
     let actor = Actor::user(&auth);
-    let (bytes, format, _) = db::write(&pool, move |conn| {
-        transfer::export(conn, &actor, &filter, &params)
+    let export = db::run(&pool, move |conn| {
+        db::read_snapshot(conn, |conn| transfer::export(conn, &filter, &params))
     })
     .await?;
-    Ok(file_response(bytes, format, "cadres"))
+    let event = export.event;
+    db::write(&pool, move |conn| audit::record(conn, &actor, event)).await?;
+    Ok(file_response(export.bytes, export.format, "cadres"))
 }
 
 /// The import template (Chinese headers; the XLSX explains each column on a second sheet).

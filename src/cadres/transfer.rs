@@ -901,14 +901,22 @@ fn export_value(view: &CadreView, unit_names: &HashMap<i64, String>, key: &str) 
     }
 }
 
-/// The cadres matching the filter as a file (protected fields masked), with an audit row for
-/// the export: who, which filter, which columns, how many.
+/// An export's file and the audit event that records it.
+pub struct Export {
+    pub bytes: Vec<u8>,
+    pub format: FileFormat,
+    /// Who may later ask who exported what: the filter, the columns, the format and the count.
+    pub event: Event,
+}
+
+/// The cadres matching the filter as a file (protected fields masked). Only reads: run it in
+/// [`db::read_snapshot`] so that its batches see one register, and record `event` before the
+/// file is sent. A read does not hold the write queue, so edits go on during an export.
 pub fn export(
     conn: &mut DbConn,
-    actor: &Actor,
     filter: &CadreFilter,
     params: &ExportParams,
-) -> Result<(Vec<u8>, FileFormat, usize), ApiError> {
+) -> Result<Export, ApiError> {
     crate::memory::release_free_memory();
     let columns = export_columns(params.fields.as_deref())?;
     let format = params.format.unwrap_or_default();
@@ -926,8 +934,8 @@ pub fn export(
             .collect::<Vec<_>>(),
     )?;
     // In batches, in name order, each batch starting past the last row of the one before: the
-    // export holds one batch of rows at a time (it runs in one transaction, so it sees one
-    // consistent register).
+    // export holds one batch of rows at a time (in one snapshot, so it sees one consistent
+    // register).
     let mut after: Option<(String, i64)> = None;
     let mut count = 0;
     loop {
@@ -959,18 +967,18 @@ pub fn export(
         }
     }
     let bytes = sink.finish()?;
-    audit::record(
-        conn,
-        actor,
-        Event {
-            action: "cadres.exported",
-            entity: "cadre",
-            entity_id: None,
-            before: None,
-            after: Some(
-                json!({"count": count, "filter": filter, "fields": columns.iter().map(|(k, _)| *k).collect::<Vec<_>>(), "format": format}),
-            ),
-        },
-    )?;
-    Ok((bytes, format, count))
+    let event = Event {
+        action: "cadres.exported",
+        entity: "cadre",
+        entity_id: None,
+        before: None,
+        after: Some(
+            json!({"count": count, "filter": filter, "fields": columns.iter().map(|(k, _)| *k).collect::<Vec<_>>(), "format": format}),
+        ),
+    };
+    Ok(Export {
+        bytes,
+        format,
+        event,
+    })
 }

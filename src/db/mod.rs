@@ -259,6 +259,22 @@ pub fn write_epoch() -> u64 {
     WRITE_EPOCH.load(Ordering::SeqCst)
 }
 
+/// Runs `f` in a read-only transaction that sees one snapshot of the database throughout, for
+/// reads of many statements (an export's batches) that must see one consistent register without
+/// taking the write queue: PostgreSQL's `REPEATABLE READ`; on SQLite (WAL) a transaction keeps
+/// the snapshot of its first read until it ends.
+pub fn read_snapshot<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    conn.transaction(|conn| {
+        if conn.engine() == Engine::Postgres {
+            conn.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+        }
+        f(conn)
+    })
+}
+
 /// Refreshes the statistics the query planner chooses indexes by. SQLite keeps none until
 /// asked, and without them it walks a whole sort index to check a search's few matches; a
 /// bounded sample (`analysis_limit`) keeps this to milliseconds at any size. PostgreSQL's
