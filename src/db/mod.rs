@@ -170,7 +170,13 @@ where
     T: Send + 'static,
 {
     let pool = pool.clone();
-    web::block(move || with_connection(&pool, f))
+    on_blocking_pool(move || with_connection(&pool, f)).await
+}
+
+async fn on_blocking_pool<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    web::block(f)
         .await
         .map_err(|_| ApiError::internal("database task was cancelled"))?
 }
@@ -239,7 +245,7 @@ where
     T: Send + 'static,
 {
     let pool = pool.clone();
-    web::block(move || {
+    on_blocking_pool(move || {
         let turn = WRITE_GATE.lock();
         let written = with_connection(&pool, |conn| write_transaction(conn, f));
         WRITE_EPOCH.fetch_add(1, Ordering::SeqCst);
@@ -247,7 +253,6 @@ where
         written
     })
     .await
-    .map_err(|_| ApiError::internal("database task was cancelled"))?
 }
 
 /// Advanced after every `write` has committed or rolled back (in the blocking task, so also when

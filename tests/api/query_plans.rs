@@ -222,12 +222,7 @@ async fn every_cadre_filter_and_sort_is_served_by_an_index() {
     let mut checked = 0;
     for filter in filters {
         for sort in sorts {
-            let cadre_filter = Query::<CadreFilter>::from_query(filter)
-                .unwrap()
-                .into_inner();
-            let params = Query::<CadrePageParams>::from_query(sort)
-                .unwrap()
-                .into_inner();
+            let (cadre_filter, params) = list_request(filter, sort);
             let pages = planned_page(conn, &statements, &cadre_filter, &params);
             for (sql, plan) in &pages {
                 assert!(
@@ -331,14 +326,21 @@ fn prepared_statements(conn: &mut DbConn) -> Vec<StatementPlans> {
         .unwrap()
 }
 
+/// A list request's filter and its order and page, from their query strings.
+fn list_request(filter: &str, params: &str) -> (CadreFilter, CadrePageParams) {
+    (
+        Query::<CadreFilter>::from_query(filter)
+            .unwrap()
+            .into_inner(),
+        Query::<CadrePageParams>::from_query(params)
+            .unwrap()
+            .into_inner(),
+    )
+}
+
 /// Runs the list of `filter` in the order and page of `params` (query strings) `times` times.
 fn list_times(conn: &mut DbConn, filter: &str, params: &str, times: usize) {
-    let filter = Query::<CadreFilter>::from_query(filter)
-        .unwrap()
-        .into_inner();
-    let params = Query::<CadrePageParams>::from_query(params)
-        .unwrap()
-        .into_inner();
+    let (filter, params) = list_request(filter, params);
     for _ in 0..times {
         tongxin::cadres::service::list(conn, &filter, &params).unwrap();
     }
@@ -373,6 +375,25 @@ async fn searches_are_planned_with_their_pattern_and_other_lists_keep_their_plan
     );
 }
 
+/// Statements the connection runs, and those it prepares and keeps, from now on.
+type Watched = Arc<Mutex<Vec<String>>>;
+
+fn watch_statements(conn: &mut DbConn) -> (Watched, Watched) {
+    let run = Watched::default();
+    let prepared = Watched::default();
+    let (run_by, prepared_by) = (Arc::clone(&run), Arc::clone(&prepared));
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| match event {
+        InstrumentationEvent::StartQuery { query, .. } => {
+            run_by.lock().unwrap().push(query.to_string());
+        }
+        InstrumentationEvent::CacheQuery { sql, .. } => {
+            prepared_by.lock().unwrap().push(sql.to_string());
+        }
+        _ => {}
+    });
+    (run, prepared)
+}
+
 /// Reading one cadre and a filtered list page, the busiest requests, run one statement each (the
 /// row holds the tags), prepared once on either engine; PostgreSQL keeps their plans: after five
 /// runs each is executed with its generic plan, not planned anew.
@@ -387,18 +408,7 @@ async fn reading_a_cadre_or_a_list_page_reuses_its_plans() {
     let pool = tongxin::db::build_pool(&fixture.app.config.database_url, 1, Duration::from_secs(5));
     let mut conn = pool.get().unwrap();
     let conn: &mut DbConn = &mut conn;
-    let run = Arc::new(Mutex::new(Vec::<String>::new()));
-    let prepared = Arc::new(Mutex::new(Vec::<String>::new()));
-    let (run_by, prepared_by) = (Arc::clone(&run), Arc::clone(&prepared));
-    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| match event {
-        InstrumentationEvent::StartQuery { query, .. } => {
-            run_by.lock().unwrap().push(query.to_string());
-        }
-        InstrumentationEvent::CacheQuery { sql, .. } => {
-            prepared_by.lock().unwrap().push(sql.to_string());
-        }
-        _ => {}
-    });
+    let (run, prepared) = watch_statements(conn);
     for _ in 0..8 {
         tongxin::cadres::service::get(conn, id).unwrap();
     }
@@ -444,13 +454,7 @@ async fn an_edit_prepares_its_statements_once() {
     let pool = tongxin::db::build_pool(&fixture.app.config.database_url, 1, Duration::from_secs(5));
     let mut conn = pool.get().unwrap();
     let conn: &mut DbConn = &mut conn;
-    let prepared = Arc::new(Mutex::new(Vec::<String>::new()));
-    let prepared_by = Arc::clone(&prepared);
-    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
-        if let InstrumentationEvent::CacheQuery { sql, .. } = event {
-            prepared_by.lock().unwrap().push(sql.to_string());
-        }
-    });
+    let (_, prepared) = watch_statements(conn);
     let key = DataKey::new(&fixture.app.config.data_key);
     let actor = Actor::system("test");
     let mut prepared_by_first_edit = 0;
