@@ -153,10 +153,11 @@ pub async fn update_cadre(
     let version = if_match(&req)?;
     let actor = Actor::user(&auth);
     let changes = body.into_inner();
-    let cadre = db::write(&pool, move |conn| {
-        service::update(conn, &key, &actor, id, version, changes)
+    let edit = db::run(&pool, move |conn| {
+        service::prepare_update(conn, &key, id, version, changes)
     })
     .await?;
+    let cadre = db::write(&pool, move |conn| service::store_update(conn, &actor, edit)).await?;
     Ok(with_etag(cadre.version, &cadre))
 }
 

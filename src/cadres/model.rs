@@ -43,10 +43,10 @@ pub struct CadreRow {
     pub tag_lists: String,
 }
 
-/// Every stored column of a profile but the id and timestamps; written on create and update.
-#[derive(Debug, Clone, Insertable, AsChangeset)]
+/// Every stored column of a profile but the id, the ciphers and the timestamps; written on
+/// create (an edit writes a whole `CadreRow`, see `service::store_update`).
+#[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = cadres)]
-#[diesel(treat_none_as_null = true)]
 pub struct CadreColumns {
     pub name: String,
     pub former_name: Option<String>,

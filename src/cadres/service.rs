@@ -264,41 +264,6 @@ pub fn insert_new(
     Ok(ids)
 }
 
-/// Writes a checked profile over cadre `id` at `version`, its protected fields encrypted again,
-/// and the rows of its tags unless they equal `stored_tags` (what the row holds now).
-fn store_edit(
-    conn: &mut DbConn,
-    key: &DataKey,
-    id: i64,
-    version: i32,
-    profile: &Profile,
-    unit_name: Option<&str>,
-    stored_tags: &Tags,
-) -> Result<(), ApiError> {
-    let (id_cipher, phone_cipher) = ciphers(key, id, profile)?;
-    let updated = db::kept_update(
-        cadres::table,
-        (
-            columns(key, profile, unit_name),
-            cadres::id_number_cipher.eq(id_cipher),
-            cadres::phone_cipher.eq(phone_cipher),
-            cadres::version.eq(version + 1),
-            cadres::updated_at.eq(db::now()),
-        ),
-        cadres::id.eq(id).and(cadres::version.eq(version)),
-    )
-    .execute(conn)
-    .map_err(duplicate_id_number)?;
-    if updated == 0 {
-        return Err(ApiError::PreconditionFailed);
-    }
-    let tags = profile.tags();
-    if &tags != stored_tags {
-        repo::replace_tags(conn, id, &tags)?;
-    }
-    Ok(())
-}
-
 pub fn view(row: CadreRow, today: NaiveDate) -> Result<CadreView, ApiError> {
     let tags = tags_of(&row)?;
     let gender = Gender::parse(&row.gender).ok_or_else(|| corrupt("gender"))?;
@@ -370,6 +335,192 @@ pub fn create(
     Ok(created)
 }
 
+/// A cadre edit worked out from the stored row, ready to write: everything but the write itself
+/// is done before the edit takes its turn in the write queue (reading and merging the profile,
+/// the checks, encryption, both views and the audit event's JSON), which was half of the time
+/// an edit held the queue. It is written only over the version it was worked out from, so an
+/// edit that raced it answers 412, as two edits with the same `If-Match` do.
+pub struct PreparedEdit {
+    /// The row as the edit leaves it, but for `updated_at`, which is taken in the queue.
+    row: CadreRow,
+    indexed: IndexedChanges,
+    /// The cadre's tags, when the edit changes them.
+    tags: Option<Tags>,
+    after: CadreView,
+    event: Event,
+}
+
+/// Which groups of indexed cadre columns an edit changes. SQLite updates every index that has a
+/// column an UPDATE sets, changed or not, and runs the statistics' tally trigger whenever one
+/// of its dimensions is set: an edit of a note that set every column rewrote all nine cadre
+/// indexes. An edit sets the unindexed columns always and each group only when it changes, so
+/// the cadre UPDATE has at most eight shapes, each kept prepared (`db::kept_update`).
+#[derive(Clone, Copy, Debug)]
+struct IndexedChanges {
+    /// `sort_key`: the name order indexes.
+    sort_key: bool,
+    /// The dimensions of the statistics: their index, their tallies, the filter indexes.
+    statistics: bool,
+    /// `id_number_lookup`: its unique index.
+    id_number_lookup: bool,
+}
+
+impl IndexedChanges {
+    fn between(stored: &CadreRow, edited: &CadreRow) -> IndexedChanges {
+        IndexedChanges {
+            sort_key: stored.sort_key != edited.sort_key,
+            statistics: stored.party != edited.party
+                || stored.gender != edited.gender
+                || stored.ethnicity != edited.ethnicity
+                || stored.level != edited.level
+                || stored.education != edited.education
+                || stored.unit_id != edited.unit_id
+                || stored.category_mask != edited.category_mask
+                || stored.birth_date != edited.birth_date,
+            id_number_lookup: stored.id_number_lookup != edited.id_number_lookup,
+        }
+    }
+}
+
+/// Works out an edit of cadre `id` from `expected_version` (the `If-Match`): 404 for no such
+/// cadre, 412 for another version, 422 for a profile that breaks a rule. Writes nothing.
+pub fn prepare_update(
+    conn: &mut DbConn,
+    key: &DataKey,
+    id: i64,
+    expected_version: i32,
+    changes: UpdateCadreRequest,
+) -> Result<PreparedEdit, ApiError> {
+    let stored = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    if stored.version != expected_version {
+        return Err(ApiError::PreconditionFailed);
+    }
+    let stored_profile = profile_of(key, &stored)?;
+    let stored_tags = stored_profile.tags();
+    let mut profile = stored_profile.with_changes(changes);
+    let unit_name = check_profile(conn, &mut profile)?;
+    let (id_number_cipher, phone_cipher) = ciphers(key, id, &profile)?;
+    let c = columns(key, &profile, unit_name.as_deref());
+    let row = CadreRow {
+        name: c.name,
+        former_name: c.former_name,
+        gender: c.gender,
+        ethnicity: c.ethnicity,
+        birth_date: c.birth_date,
+        native_place: c.native_place,
+        id_number_cipher,
+        id_number_lookup: c.id_number_lookup,
+        id_number_masked: c.id_number_masked,
+        phone_cipher,
+        phone_masked: c.phone_masked,
+        email: c.email,
+        party: c.party,
+        party_joined_on: c.party_joined_on,
+        level: c.level,
+        unit_id: c.unit_id,
+        workplace: c.workplace,
+        position: c.position,
+        education: c.education,
+        degree: c.degree,
+        professional_title: c.professional_title,
+        notes: c.notes,
+        search_text: c.search_text,
+        sort_key: c.sort_key,
+        category_mask: c.category_mask,
+        tag_lists: c.tag_lists,
+        version: expected_version + 1,
+        ..stored.clone()
+    };
+    let indexed = IndexedChanges::between(&stored, &row);
+    let tags = profile.tags();
+    let today = today();
+    let before = view(stored, today)?;
+    let after = view(row.clone(), today)?;
+    Ok(PreparedEdit {
+        row,
+        indexed,
+        tags: (tags != stored_tags).then_some(tags),
+        event: Event::new("cadre.updated", "cadre", id)
+            .before(&before)
+            .after(&after),
+        after,
+    })
+}
+
+/// Writes a prepared edit with its audit event, in the write queue's transaction: 412 when the
+/// cadre has changed since the edit was worked out. The update time is taken here, so that
+/// `updated_at` follows the order in which edits commit.
+pub fn store_update(
+    conn: &mut DbConn,
+    actor: &Actor,
+    edit: PreparedEdit,
+) -> Result<CadreView, ApiError> {
+    let PreparedEdit {
+        row: r,
+        indexed,
+        tags,
+        mut after,
+        mut event,
+    } = edit;
+    let updated_at = db::now();
+    let updated = db::kept_update(
+        cadres::table,
+        (
+            (
+                cadres::name.eq(&r.name),
+                cadres::former_name.eq(&r.former_name),
+                cadres::native_place.eq(&r.native_place),
+                cadres::id_number_cipher.eq(&r.id_number_cipher),
+                cadres::id_number_masked.eq(&r.id_number_masked),
+                cadres::phone_cipher.eq(&r.phone_cipher),
+                cadres::phone_masked.eq(&r.phone_masked),
+                cadres::email.eq(&r.email),
+                cadres::party_joined_on.eq(r.party_joined_on),
+                cadres::workplace.eq(&r.workplace),
+                cadres::position.eq(&r.position),
+                cadres::degree.eq(&r.degree),
+                cadres::professional_title.eq(&r.professional_title),
+                cadres::notes.eq(&r.notes),
+                cadres::search_text.eq(&r.search_text),
+                cadres::tag_lists.eq(&r.tag_lists),
+                cadres::version.eq(r.version),
+                cadres::updated_at.eq(updated_at),
+            ),
+            indexed.sort_key.then_some(cadres::sort_key.eq(&r.sort_key)),
+            indexed.statistics.then_some((
+                cadres::party.eq(&r.party),
+                cadres::gender.eq(&r.gender),
+                cadres::ethnicity.eq(&r.ethnicity),
+                cadres::level.eq(&r.level),
+                cadres::education.eq(&r.education),
+                cadres::unit_id.eq(r.unit_id),
+                cadres::category_mask.eq(r.category_mask),
+                cadres::birth_date.eq(r.birth_date),
+            )),
+            indexed
+                .id_number_lookup
+                .then_some(cadres::id_number_lookup.eq(&r.id_number_lookup)),
+        ),
+        cadres::id.eq(r.id).and(cadres::version.eq(r.version - 1)),
+    )
+    .execute(conn)
+    .map_err(duplicate_id_number)?;
+    if updated == 0 {
+        return Err(ApiError::PreconditionFailed);
+    }
+    if let Some(tags) = &tags {
+        repo::replace_tags(conn, r.id, tags)?;
+    }
+    after.updated_at = updated_at.and_utc();
+    if let Some(serde_json::Value::Object(fields)) = event.after.as_mut() {
+        fields.insert("updated_at".into(), json!(after.updated_at));
+    }
+    audit::record(conn, actor, event)?;
+    Ok(after)
+}
+
+/// An edit worked out and written on one connection, inside the caller's write transaction
+/// (a decided correction); the PATCH handler runs the two halves apart.
 pub fn update(
     conn: &mut DbConn,
     key: &DataKey,
@@ -378,33 +529,8 @@ pub fn update(
     expected_version: i32,
     changes: UpdateCadreRequest,
 ) -> Result<CadreView, ApiError> {
-    let row = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
-    if row.version != expected_version {
-        return Err(ApiError::PreconditionFailed);
-    }
-    let stored = profile_of(key, &row)?;
-    let stored_tags = stored.tags();
-    let mut profile = stored.with_changes(changes);
-    let before = view(row, today())?;
-    let unit_name = check_profile(conn, &mut profile)?;
-    store_edit(
-        conn,
-        key,
-        id,
-        expected_version,
-        &profile,
-        unit_name.as_deref(),
-        &stored_tags,
-    )?;
-    let after = view(repo::find(conn, id)?.ok_or(ApiError::NotFound)?, today())?;
-    audit::record(
-        conn,
-        actor,
-        Event::new("cadre.updated", "cadre", id)
-            .before(&before)
-            .after(&after),
-    )?;
-    Ok(after)
+    let edit = prepare_update(conn, key, id, expected_version, changes)?;
+    store_update(conn, actor, edit)
 }
 
 /// Moves a cadre out of (`archived`) or back into (`active`) the working pool.

@@ -12,7 +12,7 @@ use tongxin::cadres::dto::{CadreFilter, CadrePageParams, UpdateCadreRequest};
 use tongxin::crypto::DataKey;
 use tongxin::db::DbConn;
 
-use crate::cadres::{profile, CadreFixture};
+use crate::cadres::{id_number, profile, CadreFixture};
 use crate::helpers::{on_postgres, TestApp};
 
 #[derive(diesel::QueryableByName)]
@@ -491,4 +491,83 @@ async fn an_edit_prepares_its_statements_once() {
             .any(|sql| sql.replace(['`', '"'], "").starts_with("UPDATE cadres SET")),
         "{updates:?}"
     );
+}
+
+/// An edit sets an indexed column only when it changes it: SQLite rewrites every index with a
+/// column an UPDATE sets, and runs the statistics' tally trigger for any of their columns. A
+/// note sets none of them; each other edit sets its own group; the tallies follow the party.
+#[actix_web::test]
+async fn an_edit_sets_indexed_columns_only_when_it_changes_them() {
+    let fixture = CadreFixture::new().await;
+    let id = fixture.create_id(profile("王芳", "19800101", 1)).await;
+    let pool = tongxin::db::build_pool(&fixture.app.config.database_url, 1, Duration::from_secs(5));
+    let mut conn = pool.get().unwrap();
+    let conn: &mut DbConn = &mut conn;
+    let (run, _) = watch_statements(conn);
+    let key = DataKey::new(&fixture.app.config.data_key);
+    let actor = Actor::system("test");
+    let edits = [
+        (serde_json::json!({"notes": "调研"}), &[][..]),
+        (
+            serde_json::json!({"party": "jiusan"}),
+            &["party", "birth_date"],
+        ),
+        (serde_json::json!({"name": "王芬"}), &["sort_key"]),
+        (
+            serde_json::json!({"id_number": id_number("19800101", 3)}),
+            &["id_number_lookup"],
+        ),
+    ];
+    for (version, (changes, indexed)) in (1..).zip(edits) {
+        run.lock().unwrap().clear();
+        let changes: UpdateCadreRequest = serde_json::from_value(changes).unwrap();
+        tongxin::db::write_transaction(conn, |conn| {
+            tongxin::cadres::service::update(conn, &key, &actor, id, version, changes)
+        })
+        .unwrap();
+        let update = run
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|sql| sql.replace(['`', '"'], ""))
+            .find(|sql| sql.starts_with("UPDATE cadres SET"))
+            .expect("the edit updates the cadre");
+        let set = update.split(" WHERE ").next().unwrap();
+        assert!(set.contains("notes = "), "{set}");
+        for column in ["sort_key", "party", "birth_date", "id_number_lookup"] {
+            assert_eq!(
+                set.contains(&format!(" {column} = ")),
+                indexed.contains(&column),
+                "edit {version} and {column}: {set}"
+            );
+        }
+    }
+    let read: serde_json::Value = fixture
+        .app
+        .get(&format!("/cadres/{id}"), &fixture.ufwd)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            &read["name"],
+            &read["party"],
+            &read["notes"],
+            &read["version"]
+        ),
+        (
+            &serde_json::json!("王芬"),
+            &serde_json::json!("jiusan"),
+            &serde_json::json!("调研"),
+            &serde_json::json!(5)
+        )
+    );
+    let tally = |party: &str| {
+        fixture.app.count(&format!(
+            "SELECT cadre_count AS n FROM cadre_tallies \
+             WHERE status = 'active' AND dimension = 'party' AND value = '{party}'"
+        ))
+    };
+    assert_eq!((tally("cdl"), tally("jiusan")), (0, 1));
 }
