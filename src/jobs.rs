@@ -81,13 +81,8 @@ pub fn run_once(conn: &mut DbConn, clock: &Clock) -> Result<usize, ApiError> {
             audit::record(
                 conn,
                 &Actor::system("jobs"),
-                Event {
-                    action: "notifications.sent",
-                    entity: "notification",
-                    entity_id: None,
-                    before: None,
-                    after: Some(json!({"count": created})),
-                },
+                Event::about("notifications.sent", "notification", None)
+                    .after(json!({"count": created})),
             )?;
         }
         Ok(created)

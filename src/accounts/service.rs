@@ -524,15 +524,9 @@ pub fn record_failed_login(
     repo::prune_throttle(conn, now - Duration::seconds(LONGEST_LOCK_SECONDS))?;
     // The submitted name is recorded only when it is a real account: a mistyped name may be
     // someone's password.
-    let event = Event {
-        action: "auth.login_failed",
-        entity: "user",
-        entity_id: user.map(|u| u.id.to_string()),
-        before: None,
-        after: Some(
-            json!({"reason": if user.is_some() { reason } else { "unknown_user" }, "locked_seconds": locked_for}),
-        ),
-    };
+    let event = Event::about("auth.login_failed", "user", user.map(|u| u.id.to_string())).after(
+        json!({"reason": if user.is_some() { reason } else { "unknown_user" }, "locked_seconds": locked_for}),
+    );
     audit::record(conn, &Actor::anonymous(), event)?;
     Ok(())
 }

@@ -59,28 +59,36 @@ pub struct Event {
     pub action: &'static str,
     pub entity: &'static str,
     pub entity_id: Option<String>,
-    pub before: Option<serde_json::Value>,
-    pub after: Option<serde_json::Value>,
+    /// The record before and after, as JSON text: serialised when the event is built, which can
+    /// be before the write queue (see `cadres::service::prepare_update`), not in `record`.
+    pub before: Option<String>,
+    pub after: Option<String>,
 }
 
 impl Event {
     pub fn new(action: &'static str, entity: &'static str, entity_id: impl ToString) -> Event {
+        Event::about(action, entity, Some(entity_id.to_string()))
+    }
+
+    /// An event about no one record (an import, a batch of notifications), or about one that
+    /// may not exist (a failed login, a lookup that found nothing).
+    pub fn about(action: &'static str, entity: &'static str, entity_id: Option<String>) -> Event {
         Event {
             action,
             entity,
-            entity_id: Some(entity_id.to_string()),
+            entity_id,
             before: None,
             after: None,
         }
     }
 
     pub fn before(mut self, value: impl Serialize) -> Event {
-        self.before = serde_json::to_value(value).ok();
+        self.before = serde_json::to_string(&value).ok();
         self
     }
 
     pub fn after(mut self, value: impl Serialize) -> Event {
-        self.after = serde_json::to_value(value).ok();
+        self.after = serde_json::to_string(&value).ok();
         self
     }
 }
@@ -104,23 +112,27 @@ pub struct AuditRow {
 }
 
 /// The canonical form hashed for a row: every column but `hash`, in a fixed order, with the
-/// time at microsecond precision (what both engines store).
+/// time at microsecond precision (what both engines store), as one compact JSON array. It is
+/// written straight into the hash, not built as a string first.
 fn row_hash(row: &AuditRow) -> String {
-    let canonical = serde_json::json!([
+    let canonical = (
         row.seq,
         row.occurred_at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
         row.actor_id,
-        row.actor_label,
-        row.actor_roles,
-        row.action,
-        row.entity,
-        row.entity_id,
-        row.before_json,
-        row.after_json,
-        row.request_id,
-        row.prev_hash,
-    ]);
-    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+        &row.actor_label,
+        &row.actor_roles,
+        &row.action,
+        &row.entity,
+        &row.entity_id,
+        &row.before_json,
+        &row.after_json,
+        &row.request_id,
+        &row.prev_hash,
+    );
+    let mut hasher = Sha256::new();
+    // Writing into a hash cannot fail, and these values always serialise.
+    serde_json::to_writer(&mut hasher, &canonical).expect("the canonical audit row serialises");
+    hex::encode(hasher.finalize())
 }
 
 /// Appends an event to the chain. Call it inside the transaction of the change (`db::write`),
@@ -140,8 +152,8 @@ pub fn record(conn: &mut DbConn, actor: &Actor, event: Event) -> Result<i64, Api
         action: event.action.to_owned(),
         entity: event.entity.to_owned(),
         entity_id: event.entity_id,
-        before_json: event.before.map(|v| v.to_string()),
-        after_json: event.after.map(|v| v.to_string()),
+        before_json: event.before,
+        after_json: event.after,
         request_id: actor.request_id.clone(),
         prev_hash: last_hash,
         hash: String::new(),
@@ -233,4 +245,51 @@ pub fn verify(conn: &mut DbConn) -> Result<VerifyReport, ApiError> {
         checked,
         first_broken: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Chains already stored were hashed over `json!([...]).to_string()` of these columns; the
+    /// streamed form must give the same bytes, or every stored chain would fail `verify`.
+    #[test]
+    fn a_row_hashes_as_the_compact_json_array_of_its_columns() {
+        let row = AuditRow {
+            seq: 42,
+            occurred_at: chrono::NaiveDate::from_ymd_opt(2026, 11, 28)
+                .unwrap()
+                .and_hms_micro_opt(9, 5, 7, 120)
+                .unwrap(),
+            actor_id: None,
+            actor_label: "王 \"芳\"\\".into(),
+            actor_roles: "ufwd_staff,auditor".into(),
+            action: "cadre.updated".into(),
+            entity: "cadre".into(),
+            entity_id: Some("7".into()),
+            before_json: Some(r#"{"notes":"line\nbreak","name":"王芳"}"#.into()),
+            after_json: None,
+            request_id: Some("req-1".into()),
+            prev_hash: "0".repeat(64),
+            hash: String::new(),
+        };
+        let canonical = serde_json::json!([
+            row.seq,
+            "2026-11-28T09:05:07.000120Z",
+            row.actor_id,
+            row.actor_label,
+            row.actor_roles,
+            row.action,
+            row.entity,
+            row.entity_id,
+            row.before_json,
+            row.after_json,
+            row.request_id,
+            row.prev_hash,
+        ]);
+        assert_eq!(
+            row_hash(&row),
+            hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+        );
+    }
 }

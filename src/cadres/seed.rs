@@ -272,13 +272,7 @@ pub fn seed(
             audit::record(
                 conn,
                 &actor,
-                Event {
-                    action: "cadres.seeded",
-                    entity: "cadre",
-                    entity_id: None,
-                    before: None,
-                    after: Some(json!({"count": size})),
-                },
+                Event::about("cadres.seeded", "cadre", None).after(json!({"count": size})),
             )?;
             Ok(())
         })?;

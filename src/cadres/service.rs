@@ -337,8 +337,8 @@ pub fn create(
 
 /// A cadre edit worked out from the stored row, ready to write: everything but the write itself
 /// is done before the edit takes its turn in the write queue (reading and merging the profile,
-/// the checks, encryption, both views and the audit event's JSON), which was half of the time
-/// an edit held the queue. It is written only over the version it was worked out from, so an
+/// the checks, encryption, both views and the JSON of the record before), which was half of the
+/// time an edit held the queue. It is written only over the version it was worked out from, so an
 /// edit that raced it answers 412, as two edits with the same `If-Match` do.
 pub struct PreparedEdit {
     /// The row as the edit leaves it, but for `updated_at`, which is taken in the queue.
@@ -346,7 +346,9 @@ pub struct PreparedEdit {
     indexed: IndexedChanges,
     /// The cadre's tags, when the edit changes them.
     tags: Option<Tags>,
+    /// The view after the edit, but for `updated_at`.
     after: CadreView,
+    /// The audit event, with the record before.
     event: Event,
 }
 
@@ -440,16 +442,15 @@ pub fn prepare_update(
         row,
         indexed,
         tags: (tags != stored_tags).then_some(tags),
-        event: Event::new("cadre.updated", "cadre", id)
-            .before(&before)
-            .after(&after),
+        event: Event::new("cadre.updated", "cadre", id).before(&before),
         after,
     })
 }
 
 /// Writes a prepared edit with its audit event, in the write queue's transaction: 412 when the
 /// cadre has changed since the edit was worked out. The update time is taken here, so that
-/// `updated_at` follows the order in which edits commit.
+/// `updated_at` follows the order in which edits commit; the view after it is serialised for
+/// the audit event here too.
 pub fn store_update(
     conn: &mut DbConn,
     actor: &Actor,
@@ -460,7 +461,7 @@ pub fn store_update(
         indexed,
         tags,
         mut after,
-        mut event,
+        event,
     } = edit;
     let updated_at = db::now();
     let updated = db::kept_update(
@@ -512,10 +513,7 @@ pub fn store_update(
         repo::replace_tags(conn, r.id, tags)?;
     }
     after.updated_at = updated_at.and_utc();
-    if let Some(serde_json::Value::Object(fields)) = event.after.as_mut() {
-        fields.insert("updated_at".into(), json!(after.updated_at));
-    }
-    audit::record(conn, actor, event)?;
+    audit::record(conn, actor, event.after(&after))?;
     Ok(after)
 }
 
@@ -624,13 +622,12 @@ pub fn lookup_by_id_number(
     audit::record(
         conn,
         actor,
-        Event {
-            action: "cadre.looked_up_by_id_number",
-            entity: "cadre",
-            entity_id: found.as_ref().map(|r| r.id.to_string()),
-            before: None,
-            after: Some(json!({"found": found.is_some()})),
-        },
+        Event::about(
+            "cadre.looked_up_by_id_number",
+            "cadre",
+            found.as_ref().map(|r| r.id.to_string()),
+        )
+        .after(json!({"found": found.is_some()})),
     )?;
     let row = found.ok_or(ApiError::NotFound)?;
     get(conn, row.id)

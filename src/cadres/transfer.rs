@@ -709,15 +709,9 @@ pub fn import(
     audit::record(
         conn,
         actor,
-        Event {
-            action: "cadres.imported",
-            entity: "cadre",
-            entity_id: None,
-            before: None,
-            after: Some(
-                json!({"count": ids.len(), "first_id": ids.first(), "last_id": ids.last()}),
-            ),
-        },
+        Event::about("cadres.imported", "cadre", None).after(
+            json!({"count": ids.len(), "first_id": ids.first(), "last_id": ids.last()}),
+        ),
     )?;
     Ok(report)
 }
@@ -967,15 +961,9 @@ pub fn export(
         }
     }
     let bytes = sink.finish()?;
-    let event = Event {
-        action: "cadres.exported",
-        entity: "cadre",
-        entity_id: None,
-        before: None,
-        after: Some(
-            json!({"count": count, "filter": filter, "fields": columns.iter().map(|(k, _)| *k).collect::<Vec<_>>(), "format": format}),
-        ),
-    };
+    let event = Event::about("cadres.exported", "cadre", None).after(
+        json!({"count": count, "filter": filter, "fields": columns.iter().map(|(k, _)| *k).collect::<Vec<_>>(), "format": format}),
+    );
     Ok(Export {
         bytes,
         format,
