@@ -1,5 +1,9 @@
 //! Thin handlers of the cadre API.
 
+use std::fs::File;
+use std::io::Read;
+
+use actix_web::body::{MessageBody, SizedStream};
 use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
@@ -38,7 +42,7 @@ fn check_scope(user: &AuthUser, cadre_id: i64) -> Result<(), ApiError> {
     }
 }
 
-fn file_response(bytes: Vec<u8>, format: FileFormat, name: &str) -> HttpResponse {
+fn file_response(body: impl MessageBody + 'static, format: FileFormat, name: &str) -> HttpResponse {
     let (content_type, extension) = match format {
         FileFormat::Csv => ("text/csv; charset=utf-8", "csv"),
         FileFormat::Xlsx => (
@@ -52,7 +56,24 @@ fn file_response(bytes: Vec<u8>, format: FileFormat, name: &str) -> HttpResponse
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"{name}.{extension}\""),
         ))
-        .body(bytes)
+        .body(body)
+}
+
+/// A file as a response body of known length, read in chunks on the blocking pool.
+fn file_body(file: File, length: u64) -> impl MessageBody {
+    const CHUNK: usize = 64 * 1024;
+    let chunks = futures_util::stream::try_unfold(file, |mut file| async move {
+        let (file, chunk) = web::block(move || {
+            let mut chunk = vec![0; CHUNK];
+            let read = file.read(&mut chunk)?;
+            chunk.truncate(read);
+            Ok::<_, std::io::Error>((file, chunk))
+        })
+        .await
+        .map_err(std::io::Error::other)??;
+        Ok::<_, std::io::Error>((!chunk.is_empty()).then(|| (web::Bytes::from(chunk), file)))
+    });
+    SizedStream::new(length, chunks)
 }
 
 /// List cadres matching a filter, in pages.
@@ -564,7 +585,11 @@ pub async fn export_cadres(
     .await?;
     let event = export.event;
     db::write(&pool, move |conn| audit::record(conn, &actor, event)).await?;
-    Ok(file_response(export.bytes, export.format, "cadres"))
+    Ok(file_response(
+        file_body(export.file, export.length),
+        export.format,
+        "cadres",
+    ))
 }
 
 /// The import template (Chinese headers; the XLSX explains each column on a second sheet).

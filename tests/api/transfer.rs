@@ -797,3 +797,43 @@ async fn an_export_reads_one_snapshot_while_others_write() {
         Some("edited meanwhile")
     );
 }
+
+/// An export is written to a temporary file and sent from it in chunks: a file of many chunks
+/// arrives whole, with its length announced, in both formats.
+#[actix_web::test]
+async fn a_large_export_is_sent_whole_from_its_file() {
+    let f = CadreFixture::new().await;
+    let key = tongxin::crypto::DataKey::new(&f.app.config.data_key);
+    tongxin::cadres::seed::seed(&mut f.app.db(), &key, 1000, 1000, |_| ()).unwrap();
+
+    let csv = f.app.get("/cadres/export?format=csv", &f.ufwd).await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    let length: usize = csv.headers()["content-length"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let text = csv.text().await.unwrap();
+    assert_eq!(text.len(), length);
+    assert!(
+        length > 2 * 64 * 1024,
+        "more than two chunks: {length} bytes"
+    );
+    assert!(text.starts_with('\u{feff}'));
+    assert_eq!(text.lines().count(), 1001, "the header and every cadre");
+
+    let xlsx = f.app.get("/cadres/export?format=xlsx", &f.ufwd).await;
+    let length: usize = xlsx.headers()["content-length"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let bytes = xlsx.bytes().await.unwrap();
+    assert_eq!(bytes.len(), length);
+    let mut workbook: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let range = calamine::Reader::worksheet_range_at(&mut workbook, 0)
+        .unwrap()
+        .unwrap();
+    assert_eq!(range.height(), 1001);
+}
