@@ -89,13 +89,16 @@ pub fn run_once(conn: &mut DbConn, clock: &Clock) -> Result<usize, ApiError> {
     })
 }
 
-/// Runs the job every `interval` for the life of the server.
+/// Runs the job every `interval` for the life of the server. Each run also returns the memory
+/// that earlier bursts of requests freed to the system, so that a server that was busy does not
+/// keep its peak until the next import or export.
 pub async fn run_forever(pool: DbPool, clock: Clock, interval: Duration) {
     let mut ticker = actix_web::rt::time::interval(interval);
     loop {
         ticker.tick().await;
         let (pool, clock) = (pool.clone(), clock.clone());
         match db::run(&pool, move |conn| {
+            crate::memory::release_free_memory();
             db::maintain_statistics(conn)?;
             run_once(conn, &clock)
         })
