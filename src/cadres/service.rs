@@ -695,6 +695,24 @@ fn cursor_key<K>(
         .transpose()
 }
 
+/// The rows of one page of cadres matching the filter, before its order and cursor: `limit`
+/// and one more, which tells whether another page follows.
+fn page_rows<'a>(
+    filter: &CadreFilter,
+    today: NaiveDate,
+    search_with: SearchWith,
+    limit: i64,
+) -> diesel::dsl::Limit<
+    diesel::dsl::Select<
+        cadres::BoxedQuery<'a, repo::Db>,
+        diesel::dsl::AsSelect<CadreRow, repo::Db>,
+    >,
+> {
+    repo::filtered(filter, today, search_with)
+        .select(CadreRow::as_select())
+        .limit(limit + 1)
+}
+
 /// One page of cadres matching the filter, in the requested order.
 pub fn list(
     conn: &mut DbConn,
@@ -709,11 +727,7 @@ pub fn list(
     let sort = params.sort.unwrap_or_default();
     let today = today();
     let search_with = SearchWith::index_of(conn.engine());
-    let page = || {
-        repo::filtered(filter, today, search_with)
-            .select(CadreRow::as_select())
-            .limit(limit + 1)
-    };
+    let page = || page_rows(filter, today, search_with, limit);
     let indexed_search = filter
         .q
         .as_deref()
@@ -796,11 +810,7 @@ fn search_by_name(
     limit: i64,
     desc: bool,
 ) -> Result<Vec<CadreRow>, ApiError> {
-    let page = |search_with| {
-        repo::filtered(filter, today, search_with)
-            .select(CadreRow::as_select())
-            .limit(limit + 1)
-    };
+    let page = |search_with| page_rows(filter, today, search_with, limit);
     let status_only = CadreFilter {
         status: filter.status,
         ..CadreFilter::default()
