@@ -178,7 +178,9 @@ pub async fn update_cadre(
         service::prepare_update(conn, &key, id, version, changes)
     })
     .await?;
-    let cadre = db::write(&pool, move |conn| service::store_update(conn, &actor, edit)).await?;
+    let cadre =
+        db::write_keeping_sessions(&pool, move |conn| service::store_update(conn, &actor, edit))
+            .await?;
     Ok(with_etag(cadre.version, &cadre))
 }
 

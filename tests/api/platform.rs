@@ -678,3 +678,126 @@ async fn a_killed_server_loses_no_acknowledged_write() {
     assert_eq!(units, created);
     assert!(units >= i64::try_from(acknowledged.len()).unwrap());
 }
+
+/// A cadre edit cannot change who may do what, so it leaves the sessions the process remembers
+/// (for up to `SessionCache::TTL`) in place; a change to an account through the service retires
+/// them at once. Seen from outside through a session revoked behind the service's back, in a
+/// server process of its own: the remembered sessions and the write epoch are per process, and
+/// the test app's process runs every other test's writes.
+#[actix_web::test]
+async fn a_cadre_edit_keeps_remembered_sessions_and_an_account_change_retires_them() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("service.log");
+    let (mut child, base) = serve_with_log(dir.path(), &log, &app.config.database_url);
+    let client = reqwest::Client::new();
+    let call = |method: Method, path: &str, token: &str, if_match: Option<i32>, body: Value| {
+        let mut request = client
+            .request(method, format!("{base}/api/v1{path}"))
+            .bearer_auth(token);
+        if let Some(version) = if_match {
+            request = request.header("If-Match", format!("\"{version}\""));
+        }
+        if !body.is_null() {
+            request = request.json(&body);
+        }
+        request.send()
+    };
+    let login = |username: &'static str, password: String| {
+        let client = &client;
+        let base = &base;
+        async move {
+            let tokens: Value = client
+                .post(format!("{base}/api/v1/auth/login"))
+                .json(&json!({"username": username, "password": password}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            tokens["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let admin = login("admin", app.admin_password.clone()).await;
+    let add_user = |username: &str| {
+        call(
+            Method::POST,
+            "/users",
+            &admin,
+            None,
+            json!({"username": username, "display_name": "x", "password": GOOD_PASSWORD,
+                   "roles": ["ufwd_staff"]}),
+        )
+    };
+    assert_eq!(
+        add_user("session.keeper").await.unwrap().status(),
+        StatusCode::CREATED
+    );
+    let staff = login("session.keeper", GOOD_PASSWORD.into()).await;
+    let created: Value = call(
+        Method::POST,
+        "/cadres",
+        &staff,
+        None,
+        crate::cadres::profile("罗维", "19800315", 11),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let cadre = format!("/cadres/{}", created["id"]);
+    let mut version = 1;
+    let mut checked = false;
+    // Each attempt must finish within the second a session is remembered; a slow machine tries
+    // again with a fresh session.
+    for attempt in 0..5 {
+        let staff = login("session.keeper", GOOD_PASSWORD.into()).await;
+        let remembered_at = Instant::now();
+        let me = call(Method::GET, "/me", &staff, None, Value::Null);
+        assert_eq!(me.await.unwrap().status(), StatusCode::OK);
+        app.execute(
+            "UPDATE sessions SET revoked_at = CURRENT_TIMESTAMP, revoked_reason = 'test' \
+             WHERE revoked_at IS NULL AND user_id = \
+             (SELECT id FROM users WHERE username = 'session.keeper')",
+        );
+        let edit = json!({"notes": format!("attempt {attempt}")});
+        let edited = call(Method::PATCH, &cadre, &staff, Some(version), edit)
+            .await
+            .unwrap()
+            .status();
+        if edited == StatusCode::OK {
+            version += 1;
+        }
+        let me = call(Method::GET, "/me", &staff, None, Value::Null)
+            .await
+            .unwrap()
+            .status();
+        if remembered_at.elapsed() > Duration::from_millis(800) {
+            continue;
+        }
+        assert_eq!(
+            (edited, me),
+            (StatusCode::OK, StatusCode::OK),
+            "the edit retired the remembered session"
+        );
+        assert_eq!(
+            add_user(&format!("someone.{attempt}"))
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::CREATED
+        );
+        let me = call(Method::GET, "/me", &staff, None, Value::Null);
+        assert_eq!(me.await.unwrap().status(), StatusCode::UNAUTHORIZED);
+        checked = true;
+        break;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        checked,
+        "no attempt finished within the second a session is remembered"
+    );
+}
