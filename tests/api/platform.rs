@@ -397,6 +397,25 @@ async fn slow_clients_cannot_hold_a_worker() {
     );
 }
 
+/// A request to `/api/v1{path}` of a server at `base` (from `serve_with_log`).
+fn served_request(
+    client: &reqwest::Client,
+    base: &str,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> reqwest::RequestBuilder {
+    let mut request = client.request(method, format!("{base}/api/v1{path}"));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request
+}
+
 /// Starts the real binary with debug logging into `log`, and answers its base URL.
 #[allow(clippy::zombie_processes)] // The caller stops the child and waits for it.
 fn serve_with_log(
@@ -443,14 +462,7 @@ async fn logs_never_hold_passwords_tokens_id_numbers_or_phones() {
     let (mut child, base) = serve_with_log(dir.path(), &log, &app.config.database_url);
     let client = reqwest::Client::new();
     let call = |method: Method, path: &str, token: Option<&str>, body: Option<Value>| {
-        let mut request = client.request(method, format!("{base}/api/v1{path}"));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        request.send()
+        served_request(&client, &base, method, path, token, body).send()
     };
     let secret_password = "correct horse battery staple 9";
     let id_number = crate::cadres::id_number("19800315", 11);
@@ -692,30 +704,24 @@ async fn a_cadre_edit_keeps_remembered_sessions_and_an_account_change_retires_th
     let (mut child, base) = serve_with_log(dir.path(), &log, &app.config.database_url);
     let client = reqwest::Client::new();
     let call = |method: Method, path: &str, token: &str, if_match: Option<i32>, body: Value| {
-        let mut request = client
-            .request(method, format!("{base}/api/v1{path}"))
-            .bearer_auth(token);
+        let body = (!body.is_null()).then_some(body);
+        let mut request = served_request(&client, &base, method, path, Some(token), body);
         if let Some(version) = if_match {
             request = request.header("If-Match", format!("\"{version}\""));
-        }
-        if !body.is_null() {
-            request = request.json(&body);
         }
         request.send()
     };
     let login = |username: &'static str, password: String| {
-        let client = &client;
-        let base = &base;
+        let request = served_request(
+            &client,
+            &base,
+            Method::POST,
+            "/auth/login",
+            None,
+            Some(json!({"username": username, "password": password})),
+        );
         async move {
-            let tokens: Value = client
-                .post(format!("{base}/api/v1/auth/login"))
-                .json(&json!({"username": username, "password": password}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let tokens: Value = request.send().await.unwrap().json().await.unwrap();
             tokens["access_token"].as_str().unwrap().to_owned()
         }
     };

@@ -444,6 +444,22 @@ async fn reading_a_cadre_or_a_list_page_reuses_its_plans() {
     }
 }
 
+/// Edits cadre `id` from `version` through the service, in a write transaction on `conn`.
+fn edit(
+    conn: &mut DbConn,
+    fixture: &CadreFixture,
+    id: i64,
+    version: i32,
+    changes: serde_json::Value,
+) {
+    let key = DataKey::new(&fixture.app.config.data_key);
+    let changes: UpdateCadreRequest = serde_json::from_value(changes).unwrap();
+    tongxin::db::write_transaction(conn, |conn| {
+        tongxin::cadres::service::update(conn, &key, &Actor::system("test"), id, version, changes)
+    })
+    .unwrap();
+}
+
 /// An edit, the busiest write, prepares each of its statements once per connection. Diesel
 /// prepares every UPDATE anew unless it is built with `db::kept_update`; on SQLite that cost a
 /// sixth of a write's CPU (the cadre update carries its triggers), all of it under the write gate.
@@ -455,17 +471,15 @@ async fn an_edit_prepares_its_statements_once() {
     let mut conn = pool.get().unwrap();
     let conn: &mut DbConn = &mut conn;
     let (_, prepared) = watch_statements(conn);
-    let key = DataKey::new(&fixture.app.config.data_key);
-    let actor = Actor::system("test");
     let mut prepared_by_first_edit = 0;
     for version in 1..=4 {
-        let changes: UpdateCadreRequest =
-            serde_json::from_value(serde_json::json!({"notes": format!("edit {version}")}))
-                .unwrap();
-        tongxin::db::write_transaction(conn, |conn| {
-            tongxin::cadres::service::update(conn, &key, &actor, id, version, changes)
-        })
-        .unwrap();
+        edit(
+            conn,
+            &fixture,
+            id,
+            version,
+            serde_json::json!({"notes": format!("edit {version}")}),
+        );
         if version == 1 {
             prepared_by_first_edit = prepared.lock().unwrap().len();
         }
@@ -504,8 +518,6 @@ async fn an_edit_sets_indexed_columns_only_when_it_changes_them() {
     let mut conn = pool.get().unwrap();
     let conn: &mut DbConn = &mut conn;
     let (run, _) = watch_statements(conn);
-    let key = DataKey::new(&fixture.app.config.data_key);
-    let actor = Actor::system("test");
     let edits = [
         (serde_json::json!({"notes": "调研"}), &[][..]),
         (
@@ -520,11 +532,7 @@ async fn an_edit_sets_indexed_columns_only_when_it_changes_them() {
     ];
     for (version, (changes, indexed)) in (1..).zip(edits) {
         run.lock().unwrap().clear();
-        let changes: UpdateCadreRequest = serde_json::from_value(changes).unwrap();
-        tongxin::db::write_transaction(conn, |conn| {
-            tongxin::cadres::service::update(conn, &key, &actor, id, version, changes)
-        })
-        .unwrap();
+        edit(conn, &fixture, id, version, changes);
         let update = run
             .lock()
             .unwrap()

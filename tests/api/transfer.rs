@@ -808,11 +808,7 @@ async fn a_large_export_is_sent_whole_from_its_file() {
 
     let csv = f.app.get("/cadres/export?format=csv", &f.ufwd).await;
     assert_eq!(csv.status(), StatusCode::OK);
-    let length: usize = csv.headers()["content-length"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let length = content_length(&csv);
     let text = csv.text().await.unwrap();
     assert_eq!(text.len(), length);
     assert!(
@@ -823,11 +819,7 @@ async fn a_large_export_is_sent_whole_from_its_file() {
     assert_eq!(text.lines().count(), 1001, "the header and every cadre");
 
     let xlsx = f.app.get("/cadres/export?format=xlsx", &f.ufwd).await;
-    let length: usize = xlsx.headers()["content-length"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let length = content_length(&xlsx);
     let bytes = xlsx.bytes().await.unwrap();
     assert_eq!(bytes.len(), length);
     let mut workbook: calamine::Xlsx<_> =
@@ -836,4 +828,12 @@ async fn a_large_export_is_sent_whole_from_its_file() {
         .unwrap()
         .unwrap();
     assert_eq!(range.height(), 1001);
+}
+
+fn content_length(response: &reqwest::Response) -> usize {
+    response.headers()["content-length"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
