@@ -25,9 +25,11 @@ sys.path.insert(0, HERE)
 from demo_server import DemoServer  # noqa: E402
 import bench  # noqa: E402
 
-# A wrk scenario of bench/wrk/scenario.lua, the filtered list page of bench.py, or "import":
-# the register's own XLSX export imported again in one request.
-SCENARIOS = {"write": "write", "get_by_id": "get", "list_filtered": None, "import": None}
+# A wrk scenario of bench/wrk/scenario.lua, the filtered list page of bench.py, reads beside
+# logins as in bench.py (the reads' figures, then the logins' in their own row), or "import": the
+# register's own XLSX export imported again in one request.
+SCENARIOS = {"write": "write", "get_by_id": "get", "login": "login", "list_filtered": None,
+             "get_by_id_beside_login": None, "import": None}
 
 
 def import_register(demo):
@@ -38,6 +40,24 @@ def import_register(demo):
     seconds, _, peak_rss_mb, _ = bench.timed(demo, "POST", "/api/v1/cadres/import", token,
                                              body=sheet)
     return seconds, peak_rss_mb
+
+
+def run_scenario(demo, args):
+    """The scenario's figures, as (label suffix, figures) rows."""
+    token = demo.tokens["ufwd_staff"]
+    if args.scenario == "get_by_id_beside_login":
+        reads, logins = bench.reads_beside_logins(demo, args.connections, args.seconds,
+                                                  args.cadres)
+        return [("", reads), (" (its logins)", logins)]
+    if args.scenario == "list_filtered":
+        env = bench.paths([bench.LIST_FILTERED])
+    elif args.scenario == "login":
+        env = dict(SCENARIO="login", LOGIN_BODY=bench.login_body(demo))
+    else:
+        env = dict(SCENARIO=SCENARIOS[args.scenario])
+    # Logins run on 4 connections, as in bench.py.
+    connections = 4 if args.scenario == "login" else args.connections
+    return [("", bench.wrk(demo, env, connections, args.seconds, token, args.cadres))]
 
 
 def main():
@@ -75,13 +95,10 @@ def main():
                         seconds, peak = import_register(demo)
                         print(f"| {round_number} | {label} | {seconds} | {peak} |", flush=True)
                         continue
-                    env = (bench.paths([bench.LIST_FILTERED]) if args.scenario == "list_filtered"
-                           else dict(SCENARIO=SCENARIOS[args.scenario]))
-                    figures = bench.wrk(demo, env,
-                                        args.connections, args.seconds,
-                                        demo.tokens["ufwd_staff"], args.cadres)
-                print(f"| {round_number} | {label} | {figures['rps']:,.0f} | "
-                      f"{figures['p99_ms']} | {figures['errors']} |", flush=True)
+                    rows = run_scenario(demo, args)
+                for row_label, figures in rows:
+                    print(f"| {round_number} | {label}{row_label} | {figures['rps']:,.0f} | "
+                          f"{figures['p99_ms']} | {figures['errors']} |", flush=True)
     finally:
         for path in bench.PATH_FILES:
             os.unlink(path)

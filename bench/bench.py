@@ -139,7 +139,6 @@ def scenarios(engine, demo, database_url, args):
     search = lambda words: ["/api/v1/cadres?limit=20&q=" + urllib.parse.quote(w) for w in words]  # noqa: E731
     first_page = "/api/v1/cadres?sort=name&limit=20"
     deep_page, depth = deep_page_path(demo, token, args.cadres)
-    login_body = json.dumps({"username": "ci.leader", "password": demo.passwords["leader"]})
     c = args.connections
     plan = [
         ("get_by_id", dict(SCENARIO="get"), c),
@@ -151,7 +150,7 @@ def scenarios(engine, demo, database_url, args):
         ("search_initials", paths(search(i for _, _, i in people)), c),
         ("stats", paths(["/api/v1/stats/cadres"]), 2),
         ("write", dict(SCENARIO="write"), c),
-        ("login", dict(SCENARIO="login", LOGIN_BODY=login_body), 4),
+        ("login", dict(SCENARIO="login", LOGIN_BODY=login_body(demo)), 4),
     ]
     if args.only:
         wanted = args.only.split(",")
@@ -167,15 +166,26 @@ def scenarios(engine, demo, database_url, args):
         return figures
     # Logins beside reads: how much do hashing logins slow the readers?
     print(f"[{engine}] get_by_id beside login", file=sys.stderr)
+    reads, logins = reads_beside_logins(demo, c, args.seconds, args.cadres)
+    figures["get_by_id_beside_login"] = reads
+    figures["login_beside_reads"] = logins
+    return figures
+
+
+def login_body(demo):
+    return json.dumps({"username": "ci.leader", "password": demo.passwords["leader"]})
+
+
+def reads_beside_logins(demo, connections, seconds, highest_id):
+    """`get_by_id` on all but 4 connections while `login` runs on those 4, at the same time."""
+    token = demo.tokens["ufwd_staff"]
     beside = {}
     login_thread = threading.Thread(target=lambda: beside.update(login=wrk(
-        demo, dict(SCENARIO="login", LOGIN_BODY=login_body), 4, args.seconds, token, args.cadres)))
+        demo, dict(SCENARIO="login", LOGIN_BODY=login_body(demo)), 4, seconds, token, highest_id)))
     login_thread.start()
-    beside["get_by_id"] = wrk(demo, dict(SCENARIO="get"), c - 4, args.seconds, token, args.cadres)
+    reads = wrk(demo, dict(SCENARIO="get"), connections - 4, seconds, token, highest_id)
     login_thread.join()
-    figures["get_by_id_beside_login"] = beside["get_by_id"]
-    figures["login_beside_reads"] = beside["login"]
-    return figures
+    return reads, beside["login"]
 
 
 PATH_FILES = []

@@ -3,14 +3,14 @@
 
 use std::collections::HashSet;
 use std::io::Read;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{mpsc, Arc, LazyLock};
 
-use actix_web::web;
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::password_hash::PasswordVerifier as _;
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::Rng;
-use tokio::sync::Semaphore;
+use tokio::sync::{oneshot, Semaphore};
 
 use crate::error::ApiError;
 
@@ -87,13 +87,25 @@ fn verify_password_in(memory: &mut Memory, password: &str, phc: &str) -> bool {
         && Output::new(&out).is_ok_and(|computed| &computed == expected)
 }
 
-/// Runs hashing on the blocking pool, at most `limit` at a time: each hash takes 19 MiB and a
-/// core for tens of milliseconds, so unbounded logins would starve everything else. The
-/// working memory is pooled, so hashing never holds more than `limit` × 19 MiB.
+/// How many steps of CPU priority (nice values) the hashing threads run below the rest of the
+/// process. A hash takes a core for tens of milliseconds; at the same priority, 4 connections
+/// logging in slowed 28 others reading by half or more on two cores (docs/performance.md). Below
+/// it, hashing takes what the requests leave: logins alone still run at the machine's full
+/// hashing rate, and under a full read load they wait longer instead of slowing everyone.
+const HASHING_NICENESS: libc::c_int = 10;
+
+/// Hashing work with its answer channel, run on a hashing thread with that thread's memory.
+type HashJob = Box<dyn FnOnce(&mut Memory) + Send>;
+
+/// Runs hashing on threads of its own, one per permit, at a lower CPU priority
+/// (`HASHING_NICENESS`), at most `limit` at a time: each hash takes 19 MiB and a core for tens
+/// of milliseconds, so unbounded logins would starve everything else. Each thread keeps its
+/// working memory, so hashing never holds more than `limit` × 19 MiB. The threads end when the
+/// last clone is dropped.
 #[derive(Clone)]
 pub struct PasswordWork {
     permits: Arc<Semaphore>,
-    memory: Arc<Mutex<Vec<Memory>>>,
+    jobs: mpsc::Sender<HashJob>,
     /// A hash of a random password, verified against when the user does not exist, so that an
     /// unknown user name costs the same time as a wrong password.
     decoy_hash: Arc<String>,
@@ -101,15 +113,25 @@ pub struct PasswordWork {
 
 impl PasswordWork {
     pub fn new(limit: usize) -> Result<Self, ApiError> {
+        let limit = limit.max(1);
+        let (jobs, queue) = mpsc::channel();
+        let queue = Arc::new(parking_lot::Mutex::new(queue));
+        for _ in 0..limit {
+            let queue = Arc::clone(&queue);
+            std::thread::Builder::new()
+                .name(HASHING_THREAD_NAME.into())
+                .spawn(move || hash_on_this_thread(&queue))
+                .map_err(|e| ApiError::internal(format!("no hashing thread: {e}")))?;
+        }
         let decoy: [u8; 16] = rand::rng().random();
         Ok(PasswordWork {
-            permits: Arc::new(Semaphore::new(limit.max(1))),
-            memory: Arc::new(Mutex::new(Vec::new())),
+            permits: Arc::new(Semaphore::new(limit)),
+            jobs,
             decoy_hash: Arc::new(hash_password(&hex::encode(decoy))?),
         })
     }
 
-    /// Runs `work` on the blocking pool with a permit and pooled memory.
+    /// Runs `work` on a hashing thread, once a permit is free.
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Memory) -> T + Send + 'static,
@@ -119,18 +141,17 @@ impl PasswordWork {
             .acquire()
             .await
             .map_err(|_| ApiError::Unavailable)?;
-        let pool = Arc::clone(&self.memory);
-        web::block(move || {
-            let taken = pool.lock().ok().and_then(|mut free| free.pop());
-            let mut memory = taken.unwrap_or_else(new_memory);
-            let answer = work(&mut memory);
-            if let Ok(mut free) = pool.lock() {
-                free.push(memory);
-            }
-            answer
-        })
-        .await
-        .map_err(|_| ApiError::internal("hashing task was cancelled"))
+        let (answer, answered) = oneshot::channel();
+        let job: HashJob = Box::new(move |memory| {
+            // The request may have gone away meanwhile; then nobody waits for the answer.
+            let _ = answer.send(work(memory));
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| ApiError::internal("the hashing threads have stopped"))?;
+        answered
+            .await
+            .map_err(|_| ApiError::internal("hashing task failed"))
     }
 
     pub async fn hash(&self, password: String) -> Result<String, ApiError> {
@@ -146,6 +167,35 @@ impl PasswordWork {
             .run(move |memory| verify_password_in(memory, &password, &phc))
             .await?;
         Ok(known && matched)
+    }
+}
+
+const HASHING_THREAD_NAME: &str = "password-hash";
+
+/// A hashing thread: lowers its own priority, then runs jobs until `PasswordWork` is dropped. A
+/// job that panics drops its answer (the request gets an internal error) and the thread goes on.
+fn hash_on_this_thread(queue: &parking_lot::Mutex<mpsc::Receiver<HashJob>>) {
+    lower_this_threads_priority();
+    // Taken at the first hash, so that a server nobody logs in to never holds it.
+    let mut memory = None;
+    loop {
+        let job = queue.lock().recv();
+        let Ok(job) = job else { return };
+        let memory = memory.get_or_insert_with(new_memory);
+        let _ = catch_unwind(AssertUnwindSafe(|| job(memory)));
+    }
+}
+
+/// Raises the calling thread's nice value by `HASHING_NICENESS` (relative, so a service started
+/// with a nice value of its own keeps the gap). On Linux the nice value is a thread's own, which
+/// is why hashing has threads of its own rather than borrowing the blocking pool's.
+fn lower_this_threads_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: neither call takes a pointer; `who = 0` is the calling thread on Linux. Raising
+    // one's own nice value needs no privilege; a failure leaves the priority as it was.
+    unsafe {
+        let current = libc::getpriority(libc::PRIO_PROCESS, 0);
+        libc::setpriority(libc::PRIO_PROCESS, 0, (current + HASHING_NICENESS).min(19));
     }
 }
 
@@ -262,6 +312,56 @@ mod tests {
         ));
         assert!(!verify_password_in(&mut memory, "plum blossom", &older));
         assert!(!verify_password_in(&mut memory, "x", "not a hash"));
+    }
+
+    /// A thread's nice value, from its `/proc/…/stat` (the 19th field; the name, the 2nd, is in
+    /// parentheses and may hold spaces).
+    fn nice_value(stat_path: &std::path::Path) -> i32 {
+        let stat = std::fs::read_to_string(stat_path).unwrap();
+        let after_name = &stat[stat.rfind(')').unwrap() + 1..];
+        after_name
+            .split_whitespace()
+            .nth(16)
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn hashing_runs_on_threads_of_its_own_below_the_callers_priority() {
+        let work = PasswordWork::new(2).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let hash = runtime
+            .block_on(work.hash("plum blossom in the snow".into()))
+            .unwrap();
+        assert!(runtime
+            .block_on(work.verify("plum blossom in the snow".into(), Some(hash.clone())))
+            .unwrap());
+        assert!(!runtime
+            .block_on(work.verify("plum blossom in the rain".into(), Some(hash)))
+            .unwrap());
+        assert!(!runtime
+            .block_on(work.verify("plum blossom in the snow".into(), None))
+            .unwrap());
+
+        let callers = nice_value(std::path::Path::new("/proc/thread-self/stat"));
+        let hashing: Vec<i32> = std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .map(|task| task.unwrap().path())
+            .filter(|task| {
+                std::fs::read_to_string(task.join("comm"))
+                    .is_ok_and(|name| name.trim() == HASHING_THREAD_NAME)
+            })
+            .map(|task| nice_value(&task.join("stat")))
+            .collect();
+        assert_eq!(
+            hashing,
+            vec![(callers + HASHING_NICENESS).min(19); 2],
+            "the caller runs at {callers}"
+        );
     }
 
     #[test]
