@@ -22,16 +22,27 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".ci"))
 from demo_server import DemoServer  # noqa: E402
 
-# Every column of a cadre except its id and identity number (unique).
-COPIED = ("name, former_name, gender, ethnicity, birth_date, native_place, phone_cipher, "
-          "phone_masked, email, party, party_joined_on, level, unit_id, workplace, position, "
-          "education, degree, professional_title, status, archived_reason, notes, search_text, "
-          "sort_key, category_mask, version, created_at, updated_at")
 QUESTIONS = ["", "party=jiusan", "status=all"]
 
 
+def copied_columns(args, data_dir):
+    """Every column of `cadres`, as the database has it, except the id and the identity number's
+    (unique) columns."""
+    if args.engine == "postgres":
+        names = subprocess.run(
+            ["psql", "-At", args.postgres_url, "-c",
+             "SELECT column_name FROM information_schema.columns "
+             "WHERE table_name = 'cadres' ORDER BY ordinal_position"],
+            check=True, capture_output=True, text=True, timeout=60).stdout.split()
+    else:
+        with sqlite3.connect(os.path.join(data_dir, "tongxin.db"), timeout=60) as db:
+            names = [row[1] for row in db.execute("PRAGMA table_info(cadres)")]
+    return ", ".join(n for n in names if n != "id" and not n.startswith("id_number"))
+
+
 def multiply(args, data_dir, times):
-    copy = f"INSERT INTO cadres ({COPIED}) SELECT {COPIED} FROM cadres WHERE id <= {args.cadres}"
+    columns = copied_columns(args, data_dir)
+    copy = f"INSERT INTO cadres ({columns}) SELECT {columns} FROM cadres WHERE id <= {args.cadres}"
     started = time.monotonic()
     if args.engine == "postgres":
         for _ in range(times):

@@ -19,7 +19,6 @@ use crate::accounts;
 use crate::accounts::dto::{CreateUnitRequest, UnitKind, UnitQuery};
 use crate::audit::{self, Actor, Event};
 use crate::crypto::DataKey;
-use crate::db::schema::units;
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
 
@@ -105,9 +104,16 @@ fn pick_char(rng: &mut StdRng, chars: &str) -> char {
     chars[rng.random_range(0..chars.len())]
 }
 
-/// The district, its townships and departments; returns the ids of the townships and
-/// departments (created when missing).
-fn units(conn: &mut DbConn, actor: &Actor) -> Result<(Vec<i64>, Vec<i64>), ApiError> {
+/// The units demo cadres belong to.
+struct DemoUnits {
+    townships: Vec<i64>,
+    departments: Vec<i64>,
+    /// The name of each of them, by id (a cadre row keeps its unit's name).
+    names: HashMap<i64, String>,
+}
+
+/// The district, its townships and departments (created when missing).
+fn units(conn: &mut DbConn, actor: &Actor) -> Result<DemoUnits, ApiError> {
     let existing = accounts::service::list_units(
         conn,
         UnitQuery {
@@ -141,15 +147,24 @@ fn units(conn: &mut DbConn, actor: &Actor) -> Result<(Vec<i64>, Vec<i64>), ApiEr
         .id)
     };
     let district = find_or_create(conn, "武隆区", UnitKind::District, None)?;
-    let townships = TOWNSHIPS
-        .iter()
-        .map(|t| find_or_create(conn, t, UnitKind::Township, Some(district)))
-        .collect::<Result<_, _>>()?;
-    let departments = DEPARTMENTS
-        .iter()
-        .map(|d| find_or_create(conn, d, UnitKind::Department, Some(district)))
-        .collect::<Result<_, _>>()?;
-    Ok((townships, departments))
+    let mut names = HashMap::new();
+    let mut find_or_create_each = |conn: &mut DbConn, units: &[&str], kind: UnitKind| {
+        units
+            .iter()
+            .map(|&name| {
+                let id = find_or_create(conn, name, kind, Some(district))?;
+                names.insert(id, name.to_owned());
+                Ok(id)
+            })
+            .collect::<Result<Vec<_>, ApiError>>()
+    };
+    let townships = find_or_create_each(conn, &TOWNSHIPS, UnitKind::Township)?;
+    let departments = find_or_create_each(conn, &DEPARTMENTS, UnitKind::Department)?;
+    Ok(DemoUnits {
+        townships,
+        departments,
+        names,
+    })
 }
 
 /// The `index`-th demo cadre. Birth date and sequence number come from the index, so ID numbers
@@ -243,12 +258,7 @@ pub fn seed(
     mut progress: impl FnMut(u64),
 ) -> Result<u64, ApiError> {
     let actor = Actor::system("seed-demo");
-    let (townships, departments) = db::write_transaction(conn, |conn| units(conn, &actor))?;
-    let unit_names: HashMap<i64, String> = units::table
-        .select((units::id, units::name))
-        .load(conn)?
-        .into_iter()
-        .collect();
+    let demo_units = db::write_transaction(conn, |conn| units(conn, &actor))?;
     let offset: i64 = crate::db::schema::cadres::table.count().get_result(conn)?;
     let offset = u64::try_from(offset).unwrap_or(0);
     let mut rng = StdRng::seed_from_u64(500_156 + offset);
@@ -259,10 +269,14 @@ pub fn seed(
             tallies::pause(conn)?;
             let new = (0..size)
                 .map(|i| {
-                    let mut profile =
-                        demo_profile(&mut rng, offset + written + i, &townships, &departments);
+                    let mut profile = demo_profile(
+                        &mut rng,
+                        offset + written + i,
+                        &demo_units.townships,
+                        &demo_units.departments,
+                    );
                     let unit_name = service::check_profile_with(&mut profile, |unit_id| {
-                        Ok(unit_names.get(&unit_id).cloned())
+                        Ok(demo_units.names.get(&unit_id).cloned())
                     })?;
                     Ok(NewCadre { profile, unit_name })
                 })
