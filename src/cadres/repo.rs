@@ -130,17 +130,19 @@ pub fn years_before(date: NaiveDate, years: i32) -> NaiveDate {
 /// Adds the conditions of a `CadreFilter` to a boxed query over `cadres` (alone or joined).
 /// A macro rather than a function because diesel cannot group a boxed query, nor nest a boxed
 /// query as a subquery across engines: the list boxes `cadres`, the statistics box their grouped
-/// selects, and both get the same conditions from here.
+/// selects, and both get the same conditions from here. Vocabulary values are written into the
+/// SQL (`db::written_in`), so that each keeps its own plan; free text and ids stay bound.
 macro_rules! filter_cadres {
     ($query:expr, $filter:expr, $today:expr, $search_with:expr) => {{
         use $crate::cadres::dto::StatusFilter;
         use $crate::cadres::repo::{years_before, CATEGORY, EXPERTISE, SECTOR};
         use $crate::db::schema::{cadre_tags, cadres};
+        use $crate::db::written_in::word;
         let filter: &$crate::cadres::dto::CadreFilter = $filter;
         let mut query = $query;
         match filter.status.unwrap_or(StatusFilter::Active) {
-            StatusFilter::Active => query = query.filter(cadres::status.eq("active")),
-            StatusFilter::Archived => query = query.filter(cadres::status.eq("archived")),
+            StatusFilter::Active => query = query.filter(cadres::status.eq(word("active"))),
+            StatusFilter::Archived => query = query.filter(cadres::status.eq(word("archived"))),
             StatusFilter::All => {}
         }
         if let Some(q) = &filter.q {
@@ -172,30 +174,30 @@ macro_rules! filter_cadres {
             }
         }
         if let Some(party) = filter.party {
-            query = query.filter(cadres::party.eq(party.as_str()));
+            query = query.filter(cadres::party.eq(word(party.as_str())));
         }
         if let Some(gender) = filter.gender {
-            query = query.filter(cadres::gender.eq(gender.as_str()));
+            query = query.filter(cadres::gender.eq(word(gender.as_str())));
         }
         if let Some(ethnicity) = &filter.ethnicity {
             query = query.filter(cadres::ethnicity.eq(ethnicity.clone()));
         }
         if let Some(level) = filter.level {
-            query = query.filter(cadres::level.eq(level.as_str()));
+            query = query.filter(cadres::level.eq(word(level.as_str())));
         }
         if let Some(unit_id) = filter.unit_id {
             query = query.filter(cadres::unit_id.eq(unit_id));
         }
         if let Some(education) = filter.education {
-            query = query.filter(cadres::education.eq(education.as_str()));
+            query = query.filter(cadres::education.eq(word(education.as_str()).nullable()));
         }
         // The tag subqueries read an alias of `cadre_tags`, so that the same conditions also
         // fit a query that joins `cadre_tags` itself (the statistics by category).
         let holders = diesel::alias!(cadre_tags as tag_holders);
         if let Some(category) = filter.category {
             let with_category = holders
-                .filter(holders.field(cadre_tags::kind).eq(CATEGORY))
-                .filter(holders.field(cadre_tags::tag).eq(category.as_str()))
+                .filter(holders.field(cadre_tags::kind).eq(word(CATEGORY)))
+                .filter(holders.field(cadre_tags::tag).eq(word(category.as_str())))
                 .select(holders.field(cadre_tags::cadre_id));
             query = query.filter(cadres::id.eq_any(with_category));
         }

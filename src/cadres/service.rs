@@ -20,7 +20,7 @@ use crate::accounts;
 use crate::audit::{self, Actor, Event};
 use crate::crypto::DataKey;
 use crate::db::schema::cadres;
-use crate::db::{self, DbConn};
+use crate::db::{self, written_in, DbConn};
 use crate::error::ApiError;
 use crate::text::{fold, initials_of, pinyin_of, search_text};
 use crate::web::Page;
@@ -680,6 +680,23 @@ macro_rules! keyset_page {
 
 pub(crate) use keyset_page;
 
+/// Ends a [`keyset_page!`] query at the row `(key, id)`, that row included: the mirror of its
+/// cursor, with the bound on `column` alone first for the same reason.
+macro_rules! keyset_until {
+    ($query:expr, $column:expr, $until:expr, $desc:expr) => {{
+        let query = $query;
+        match $until {
+            None => query,
+            Some((key, id)) if $desc => query
+                .filter($column.ge(key.clone()))
+                .filter($column.gt(key).or(cadres::id.ge(id))),
+            Some((key, id)) => query
+                .filter($column.le(key.clone()))
+                .filter($column.lt(key).or(cadres::id.le(id))),
+        }
+    }};
+}
+
 /// A cursor's key read as the sort column's type; a key that does not parse was made for another
 /// order.
 fn cursor_key<K>(
@@ -695,22 +712,28 @@ fn cursor_key<K>(
         .transpose()
 }
 
-/// The rows of one page of cadres matching the filter, before its order and cursor: `limit`
-/// and one more, which tells whether another page follows.
+/// The rows of a page of cadres matching the filter, before its order, cursor and limit (see
+/// [`load_page`]).
 fn page_rows<'a>(
     filter: &CadreFilter,
     today: NaiveDate,
     search_with: SearchWith,
-    limit: i64,
-) -> diesel::dsl::Limit<
-    diesel::dsl::Select<
+) -> diesel::dsl::Select<cadres::BoxedQuery<'a, repo::Db>, diesel::dsl::AsSelect<CadreRow, repo::Db>>
+{
+    repo::filtered(filter, today, search_with).select(CadreRow::as_select())
+}
+
+/// Loads `limit` rows of an ordered page and one more, which tells whether another page follows.
+/// The limit is written into the SQL (`db::written_in`), so the page's statement keeps its plan.
+fn load_page<'a>(
+    conn: &mut DbConn,
+    page: diesel::dsl::Select<
         cadres::BoxedQuery<'a, repo::Db>,
         diesel::dsl::AsSelect<CadreRow, repo::Db>,
     >,
-> {
-    repo::filtered(filter, today, search_with)
-        .select(CadreRow::as_select())
-        .limit(limit + 1)
+    limit: i64,
+) -> QueryResult<Vec<CadreRow>> {
+    written_in::limit(page, limit + 1).load(conn)
 }
 
 /// One page of cadres matching the filter, in the requested order.
@@ -727,7 +750,7 @@ pub fn list(
     let sort = params.sort.unwrap_or_default();
     let today = today();
     let search_with = SearchWith::index_of(conn.engine());
-    let page = || page_rows(filter, today, search_with, limit);
+    let page = || page_rows(filter, today, search_with);
     let indexed_search = filter
         .q
         .as_deref()
@@ -742,29 +765,30 @@ pub fn list(
             sort == CadreSort::NameDesc,
         )?,
         CadreSort::Name | CadreSort::NameDesc => {
-            keyset_page!(page(), cadres::sort_key, after, sort == CadreSort::NameDesc).load(conn)?
+            let page = keyset_page!(page(), cadres::sort_key, after, sort == CadreSort::NameDesc);
+            load_page(conn, page, limit)?
         }
         CadreSort::BirthDate | CadreSort::BirthDateDesc => {
             let after = cursor_key(after, |key| NaiveDate::parse_from_str(key, "%Y-%m-%d").ok())?;
-            keyset_page!(
+            let page = keyset_page!(
                 page(),
                 cadres::birth_date,
                 after,
                 sort == CadreSort::BirthDateDesc
-            )
-            .load(conn)?
+            );
+            load_page(conn, page, limit)?
         }
         CadreSort::UpdatedAt | CadreSort::UpdatedAtDesc => {
             let after = cursor_key(after, |key| {
                 NaiveDateTime::parse_from_str(key, "%Y-%m-%dT%H:%M:%S%.f").ok()
             })?;
-            keyset_page!(
+            let page = keyset_page!(
                 page(),
                 cadres::updated_at,
                 after,
                 sort == CadreSort::UpdatedAtDesc
-            )
-            .load(conn)?
+            );
+            load_page(conn, page, limit)?
         }
     };
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
@@ -810,7 +834,7 @@ fn search_by_name(
     limit: i64,
     desc: bool,
 ) -> Result<Vec<CadreRow>, ApiError> {
-    let page = |search_with| page_rows(filter, today, search_with, limit);
+    let page = |search_with| page_rows(filter, today, search_with);
     let status_only = CadreFilter {
         status: filter.status,
         ..CadreFilter::default()
@@ -827,27 +851,23 @@ fn search_by_name(
     .limit(1)
     .first(conn)
     .optional()?;
-    let mut walk = keyset_page!(
+    let walk = keyset_page!(
         page(SearchWith::Like),
         cadres::sort_key,
         after.clone(),
         desc
     );
-    if let Some((key, id)) = end.clone() {
-        walk = if desc {
-            walk.filter(cadres::sort_key.ge(key.clone()))
-                .filter(cadres::sort_key.gt(key).or(cadres::id.ge(id)))
-        } else {
-            walk.filter(cadres::sort_key.le(key.clone()))
-                .filter(cadres::sort_key.lt(key).or(cadres::id.le(id)))
-        };
-    }
-    let walked: Vec<CadreRow> = walk.load(conn)?;
+    let walked = load_page(
+        conn,
+        keyset_until!(walk, cadres::sort_key, end.clone(), desc),
+        limit,
+    )?;
     if walked.len() as i64 > limit || end.is_none() {
         return Ok(walked);
     }
     let every_match = page(SearchWith::index_of(conn.engine()));
-    Ok(keyset_page!(every_match, cadres::sort_key.concat(""), after, desc).load(conn)?)
+    let every_match = keyset_page!(every_match, cadres::sort_key.concat(""), after, desc);
+    Ok(load_page(conn, every_match, limit)?)
 }
 
 /// Categories of a profile as labels, for exports.

@@ -3,6 +3,7 @@
 //! query off the async workers onto the blocking pool.
 
 pub mod schema;
+pub mod written_in;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
