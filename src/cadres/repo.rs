@@ -17,12 +17,15 @@ pub type Db = <DbConn as Connection>::Backend;
 /// `get_result` rather than `first`: a key names at most one row, and `first` adds a bound
 /// `LIMIT`, which SQLite (3.50) takes as able to change the plan, so it prepared the kept
 /// statement anew on every run, the busiest read's largest cost after the HTTP stack.
+/// The cadre's row: the statement of every cadre read and edit, on the engine's own connection
+/// (`db::on_engine`; 11 % of the server's CPU in `GET /cadres/{id}` went to writing its SQL
+/// text again through `DbConn`).
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<CadreRow>> {
-    cadres::table
+    crate::on_engine!(conn, |native| cadres::table
         .find(id)
         .select(CadreRow::as_select())
-        .get_result(conn)
-        .optional()
+        .get_result(native)
+        .optional())
 }
 
 pub fn exists(conn: &mut DbConn, id: i64) -> QueryResult<bool> {

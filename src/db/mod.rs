@@ -38,8 +38,11 @@ impl DbConn {
 }
 
 /// Runs `body` with `conn` rebound to the engine's own connection, for statements diesel builds
-/// for each engine but not for `DbConn` (multi-row inserts, PostgreSQL's sequences). The body is
-/// compiled once per engine.
+/// for each engine but not for `DbConn` (multi-row inserts, PostgreSQL's sequences), and for the
+/// hottest statements: through `DbConn` diesel writes a statement's SQL text on every pass over
+/// it (checking whether it may be cached, binding its values), not only when preparing it; on
+/// the engine's own connection a statement known at compile time is found in the cache by its
+/// type and bound without any text. The body is compiled once per engine.
 #[macro_export]
 macro_rules! on_engine {
     ($conn:expr, |$native:ident| $body:expr) => {
