@@ -750,46 +750,54 @@ pub fn list(
     let sort = params.sort.unwrap_or_default();
     let today = today();
     let search_with = SearchWith::index_of(conn.engine());
-    let page = || page_rows(filter, today, search_with);
     let indexed_search = filter
         .q
         .as_deref()
         .is_some_and(|q| Search::of(q).indexable());
-    let mut rows: Vec<CadreRow> = match sort {
-        CadreSort::Name | CadreSort::NameDesc if indexed_search => search_by_name(
+    let by_name = matches!(sort, CadreSort::Name | CadreSort::NameDesc);
+    let mut rows: Vec<CadreRow> = if by_name && indexed_search {
+        search_by_name(
             conn,
             filter,
             today,
             after,
             limit,
             sort == CadreSort::NameDesc,
-        )?,
-        CadreSort::Name | CadreSort::NameDesc => {
-            let page = keyset_page!(page(), cadres::sort_key, after, sort == CadreSort::NameDesc);
-            load_page(conn, page, limit)?
-        }
-        CadreSort::BirthDate | CadreSort::BirthDateDesc => {
-            let after = cursor_key(after, |key| NaiveDate::parse_from_str(key, "%Y-%m-%d").ok())?;
-            let page = keyset_page!(
-                page(),
-                cadres::birth_date,
-                after,
-                sort == CadreSort::BirthDateDesc
-            );
-            load_page(conn, page, limit)?
-        }
-        CadreSort::UpdatedAt | CadreSort::UpdatedAtDesc => {
-            let after = cursor_key(after, |key| {
-                NaiveDateTime::parse_from_str(key, "%Y-%m-%dT%H:%M:%S%.f").ok()
-            })?;
-            let page = keyset_page!(
-                page(),
-                cadres::updated_at,
-                after,
-                sort == CadreSort::UpdatedAtDesc
-            );
-            load_page(conn, page, limit)?
-        }
+        )?
+    } else {
+        // The page is built for the engine's own connection (`db::on_engine`), so diesel writes
+        // its SQL text once, for the statement cache's key, rather than on every pass over it.
+        crate::on_engine!(conn, |native| {
+            let page = repo::filter_cadres!(cadres::table.into_boxed(), filter, today, search_with)
+                .select(CadreRow::as_select());
+            let page = match sort {
+                CadreSort::Name | CadreSort::NameDesc => {
+                    keyset_page!(page, cadres::sort_key, after, sort == CadreSort::NameDesc)
+                }
+                CadreSort::BirthDate | CadreSort::BirthDateDesc => {
+                    let after =
+                        cursor_key(after, |key| NaiveDate::parse_from_str(key, "%Y-%m-%d").ok())?;
+                    keyset_page!(
+                        page,
+                        cadres::birth_date,
+                        after,
+                        sort == CadreSort::BirthDateDesc
+                    )
+                }
+                CadreSort::UpdatedAt | CadreSort::UpdatedAtDesc => {
+                    let after = cursor_key(after, |key| {
+                        NaiveDateTime::parse_from_str(key, "%Y-%m-%dT%H:%M:%S%.f").ok()
+                    })?;
+                    keyset_page!(
+                        page,
+                        cadres::updated_at,
+                        after,
+                        sort == CadreSort::UpdatedAtDesc
+                    )
+                }
+            };
+            written_in::limit(page, limit + 1).load(native)?
+        })
     };
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     let next_cursor = if rows.len() > limit {
