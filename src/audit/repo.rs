@@ -138,13 +138,8 @@ fn row_hash(row: &AuditRow) -> String {
 /// Appends an event to the chain. Call it inside the transaction of the change (`db::write`),
 /// which holds the chain's head row locked.
 pub fn record(conn: &mut DbConn, actor: &Actor, event: Event) -> Result<i64, ApiError> {
-    // `get_result`, not `first`, for a key: see `cadres::repo::find`.
-    let (last_seq, last_hash) = audit_chain::table
-        .find(1)
-        .select((audit_chain::last_seq, audit_chain::last_hash))
-        .get_result::<(i64, String)>(conn)?;
     let mut row = AuditRow {
-        seq: last_seq + 1,
+        seq: 0,
         occurred_at: db::now(),
         actor_id: actor.user_id,
         actor_label: actor.label.clone(),
@@ -155,22 +150,32 @@ pub fn record(conn: &mut DbConn, actor: &Actor, event: Event) -> Result<i64, Api
         before_json: event.before,
         after_json: event.after,
         request_id: actor.request_id.clone(),
-        prev_hash: last_hash,
+        prev_hash: String::new(),
         hash: String::new(),
     };
-    row.hash = row_hash(&row);
-    diesel::insert_into(audit_events::table)
-        .values(&row)
-        .execute(conn)?;
-    db::kept_update(
-        audit_chain::table,
-        (
-            audit_chain::last_seq.eq(row.seq),
-            audit_chain::last_hash.eq(&row.hash),
-        ),
-        audit_chain::id.eq(1),
-    )
-    .execute(conn)?;
+    // On the engine's own connection, as a write's busiest statements are (see `db::on_engine`).
+    crate::on_engine!(conn, |native| {
+        // `get_result`, not `first`, for a key: see `cadres::repo::find`.
+        let (last_seq, last_hash) = audit_chain::table
+            .find(1)
+            .select((audit_chain::last_seq, audit_chain::last_hash))
+            .get_result::<(i64, String)>(native)?;
+        row.seq = last_seq + 1;
+        row.prev_hash = last_hash;
+        row.hash = row_hash(&row);
+        diesel::insert_into(audit_events::table)
+            .values(&row)
+            .execute(native)?;
+        db::kept_update(
+            audit_chain::table,
+            (
+                audit_chain::last_seq.eq(row.seq),
+                audit_chain::last_hash.eq(&row.hash),
+            ),
+            audit_chain::id.eq(1),
+        )
+        .execute(native)?;
+    });
     Ok(row.seq)
 }
 

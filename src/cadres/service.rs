@@ -464,7 +464,7 @@ pub fn store_update(
         event,
     } = edit;
     let updated_at = db::now();
-    let updated = db::kept_update(
+    let update = db::kept_update(
         cadres::table,
         (
             (
@@ -503,9 +503,9 @@ pub fn store_update(
                 .then_some(cadres::id_number_lookup.eq(&r.id_number_lookup)),
         ),
         cadres::id.eq(r.id).and(cadres::version.eq(r.version - 1)),
-    )
-    .execute(conn)
-    .map_err(duplicate_id_number)?;
+    );
+    let updated = crate::on_engine!(&mut *conn, |native| update.execute(native))
+        .map_err(duplicate_id_number)?;
     if updated == 0 {
         return Err(ApiError::PreconditionFailed);
     }

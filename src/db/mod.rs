@@ -339,7 +339,12 @@ where
 {
     conn.transaction(|conn| {
         use schema::audit_chain::dsl::{audit_chain, id, last_seq};
-        kept_update(audit_chain, last_seq.eq(last_seq), id.eq(1)).execute(conn)?;
+        on_engine!(&mut *conn, |native| kept_update(
+            audit_chain,
+            last_seq.eq(last_seq),
+            id.eq(1)
+        )
+        .execute(native))?;
         f(conn)
     })
 }
