@@ -131,20 +131,22 @@ impl PasswordWork {
         })
     }
 
-    /// Runs `work` on a hashing thread, once a permit is free.
+    /// Runs `work` on a hashing thread, once a permit is free. The permit goes with the work
+    /// and is returned when the hash is done, not when the request goes away: clients that
+    /// give up cannot pile up hashing behind the permits.
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Memory) -> T + Send + 'static,
     ) -> Result<T, ApiError> {
-        let _permit = self
-            .permits
-            .acquire()
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
             .await
             .map_err(|_| ApiError::Unavailable)?;
         let (answer, answered) = oneshot::channel();
         let job: HashJob = Box::new(move |memory| {
             // The request may have gone away meanwhile; then nobody waits for the answer.
             let _ = answer.send(work(memory));
+            drop(permit);
         });
         self.jobs
             .send(job)
@@ -362,6 +364,35 @@ mod tests {
             vec![(callers + HASHING_NICENESS).min(19); 2],
             "the caller runs at {callers}"
         );
+    }
+
+    #[test]
+    fn a_permit_is_held_until_its_hash_is_done_even_when_the_request_goes_away() {
+        use std::future::Future as _;
+        let work = PasswordWork::new(1).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let (started, has_started) = std::sync::mpsc::channel();
+        let (finish, may_finish) = std::sync::mpsc::channel::<()>();
+        let mut request = Box::pin(work.run(move |_memory| {
+            started.send(()).unwrap();
+            may_finish.recv().unwrap();
+        }));
+        // One poll takes the permit and hands the work over; then the request goes away.
+        runtime.block_on(std::future::poll_fn(|cx| {
+            assert!(request.as_mut().poll(cx).is_pending());
+            std::task::Poll::Ready(())
+        }));
+        drop(request);
+        has_started.recv().unwrap();
+        assert_eq!(work.permits.available_permits(), 0, "the hash still runs");
+        finish.send(()).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while work.permits.available_permits() == 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert_eq!(work.permits.available_permits(), 1, "returned once done");
     }
 
     #[test]
