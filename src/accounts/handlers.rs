@@ -54,7 +54,8 @@ pub async fn login(
         .await?;
     match subject.user {
         Some(user) if matched && user.active => {
-            let tokens = db::write(&pool, move |conn| {
+            // A login changes no one's access, so the remembered sessions stay.
+            let tokens = db::write_keeping_sessions(&pool, move |conn| {
                 service::complete_login(conn, &keys, &user)
             })
             .await?;
@@ -66,7 +67,7 @@ pub async fn login(
             } else {
                 "wrong_password"
             };
-            db::write(&pool, move |conn| {
+            db::write_keeping_sessions(&pool, move |conn| {
                 service::record_failed_login(conn, &username, user.as_ref(), reason)
             })
             .await?;

@@ -4,8 +4,8 @@
 //! Revocation stays immediate for everything this process changes: every `db::write` (logout,
 //! password change or reset, role change, deactivation, a reused refresh token — all of them
 //! run through it) advances `db::write_epoch`, and an entry remembered before that is not used.
-//! Only writes that cannot change who may do what (`db::write_keeping_sessions`, a cadre edit)
-//! leave the entries in place.
+//! Only writes that cannot change who may do what (`db::write_keeping_sessions`: a cadre edit, a
+//! login or a failed one) leave the entries in place.
 //! A change made elsewhere (another instance of the service on the same PostgreSQL database, or
 //! an operator's SQL) takes effect within `SessionCache::TTL`. A session's expiry is checked on
 //! every use.

@@ -252,8 +252,8 @@ where
     write_in_turn(pool, f, true).await
 }
 
-/// [`write`] for a change that touches no user, role, session or unit membership (a cadre
-/// edit): the sessions this process remembers stay trusted after it. Under a stream of edits,
+/// [`write`] for a change that touches no user, role, existing session or unit membership (a
+/// cadre edit, a login): the sessions this process remembers stay trusted after it. Under a stream of edits,
 /// every write retiring them made every request read its session again, about 7 % of the
 /// server's CPU in the write benchmark. Anything that could change who may do what uses
 /// [`write`].

@@ -691,13 +691,13 @@ async fn a_killed_server_loses_no_acknowledged_write() {
     assert!(units >= i64::try_from(acknowledged.len()).unwrap());
 }
 
-/// A cadre edit cannot change who may do what, so it leaves the sessions the process remembers
-/// (for up to `SessionCache::TTL`) in place; a change to an account through the service retires
-/// them at once. Seen from outside through a session revoked behind the service's back, in a
+/// A cadre edit or a login cannot change who may do what, so they leave the sessions the process
+/// remembers (for up to `SessionCache::TTL`) in place; a change to an account through the service
+/// retires them at once. Seen from outside through a session revoked behind the service's back, in a
 /// server process of its own: the remembered sessions and the write epoch are per process, and
 /// the test app's process runs every other test's writes.
 #[actix_web::test]
-async fn a_cadre_edit_keeps_remembered_sessions_and_an_account_change_retires_them() {
+async fn an_edit_or_a_login_keeps_remembered_sessions_and_an_account_change_retires_them() {
     let app = TestApp::spawn().await;
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("service.log");
@@ -776,6 +776,20 @@ async fn a_cadre_edit_keeps_remembered_sessions_and_an_account_change_retires_th
         if edited == StatusCode::OK {
             version += 1;
         }
+        // Someone else logs in, and someone gives a wrong password.
+        login("admin", app.admin_password.clone()).await;
+        let wrong = served_request(
+            &client,
+            &base,
+            Method::POST,
+            "/auth/login",
+            None,
+            Some(json!({"username": "admin", "password": "not the password"})),
+        );
+        assert_eq!(
+            wrong.send().await.unwrap().status(),
+            StatusCode::UNAUTHORIZED
+        );
         let me = call(Method::GET, "/me", &staff, None, Value::Null)
             .await
             .unwrap()
@@ -786,7 +800,7 @@ async fn a_cadre_edit_keeps_remembered_sessions_and_an_account_change_retires_th
         assert_eq!(
             (edited, me),
             (StatusCode::OK, StatusCode::OK),
-            "the edit retired the remembered session"
+            "the edit or a login retired the remembered session"
         );
         assert_eq!(
             add_user(&format!("someone.{attempt}"))
