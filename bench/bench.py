@@ -47,8 +47,9 @@ def main():
     parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432/test",
                         help="a database to connect to for creating the benchmark's database")
     parser.add_argument("--only", help="comma-separated load scenarios to run (for example "
-                        "search_name,search_pinyin); skips the logins beside reads, the import "
-                        "and export, and the databases' own limits")
+                        "search_name,search_pinyin, or get_by_id,get_by_id_beside_login for the "
+                        "reads beside logins); skips the import and export and the databases' "
+                        "own limits")
     parser.add_argument("--limits", action="store_true",
                         help="with --only, still measure the databases' own limits, so that the "
                         "chosen scenarios get their ratios")
@@ -152,9 +153,9 @@ def scenarios(engine, demo, database_url, args):
         ("write", dict(SCENARIO="write"), c),
         ("login", dict(SCENARIO="login", LOGIN_BODY=login_body(demo)), 4),
     ]
-    if args.only:
-        wanted = args.only.split(",")
-        unknown = set(wanted) - {name for name, _, _ in plan}
+    wanted = args.only.split(",") if args.only else None
+    if wanted:
+        unknown = set(wanted) - {name for name, _, _ in plan} - {BESIDE}
         if unknown:
             sys.exit(f"unknown scenarios: {', '.join(sorted(unknown))}")
         plan = [step for step in plan if step[0] in wanted]
@@ -162,14 +163,18 @@ def scenarios(engine, demo, database_url, args):
     for name, env, connections in plan:
         print(f"[{engine}] {name}", file=sys.stderr)
         figures[name] = wrk(demo, env, connections, args.seconds, token, args.cadres)
-    if args.only:
+    if wanted and BESIDE not in wanted:
         return figures
     # Logins beside reads: how much do hashing logins slow the readers?
     print(f"[{engine}] get_by_id beside login", file=sys.stderr)
     reads, logins = reads_beside_logins(demo, c, args.seconds, args.cadres)
-    figures["get_by_id_beside_login"] = reads
+    figures[BESIDE] = reads
     figures["login_beside_reads"] = logins
     return figures
+
+
+# The scenario of reads on all but 4 connections beside logins on those 4.
+BESIDE = "get_by_id_beside_login"
 
 
 def login_body(demo):
@@ -370,10 +375,10 @@ def table(results):
             limit = figures["baselines"][base]["per_second"]
             cells.append(f"{figures[http]['rps'] / limit:.2f} ({figures[http]['rps']:,.0f} / {limit:,.0f})")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    if all("get_by_id_beside_login" in f for f in engines.values()):
+    if all(BESIDE in f and "get_by_id" in f for f in engines.values()):
         cells = []
         for figures in engines.values():
-            alone, beside = figures["get_by_id"]["rps"], figures["get_by_id_beside_login"]["rps"]
+            alone, beside = figures["get_by_id"]["rps"], figures[BESIDE]["rps"]
             cells.append(f"{(1 - beside / alone) * 100:.0f} % ({beside:,.0f} vs {alone:,.0f} req/s)")
         lines.append("| reads slowed by concurrent logins | " + " | ".join(cells) + " |")
     for key, label in [("seed_seconds", "seeding (s)"), ("peak_rss_mb", "server peak RSS (MB)")]:
