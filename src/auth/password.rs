@@ -329,13 +329,18 @@ mod tests {
             .unwrap()
     }
 
+    /// A runtime to await `PasswordWork` on, outside any server.
+    fn test_runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+    }
+
     #[cfg(target_os = "linux")]
     #[test]
     fn hashing_runs_on_threads_of_its_own_below_the_callers_priority() {
         let work = PasswordWork::new(2).unwrap();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
+        let runtime = test_runtime();
         let hash = runtime
             .block_on(work.hash("plum blossom in the snow".into()))
             .unwrap();
@@ -370,9 +375,7 @@ mod tests {
     fn a_permit_is_held_until_its_hash_is_done_even_when_the_request_goes_away() {
         use std::future::Future as _;
         let work = PasswordWork::new(1).unwrap();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
+        let runtime = test_runtime();
         let (started, has_started) = std::sync::mpsc::channel();
         let (finish, may_finish) = std::sync::mpsc::channel::<()>();
         let mut request = Box::pin(work.run(move |_memory| {

@@ -725,14 +725,11 @@ fn page_rows<'a>(
 
 /// Loads `limit` rows of an ordered page and one more, which tells whether another page follows.
 /// The limit is written into the SQL (`db::written_in`), so the page's statement keeps its plan.
-fn load_page<'a>(
-    conn: &mut DbConn,
-    page: diesel::dsl::Select<
-        cadres::BoxedQuery<'a, repo::Db>,
-        diesel::dsl::AsSelect<CadreRow, repo::Db>,
-    >,
-    limit: i64,
-) -> QueryResult<Vec<CadreRow>> {
+fn load_page<C, Q>(conn: &mut C, page: Q, limit: i64) -> QueryResult<Vec<CadreRow>>
+where
+    C: diesel::Connection,
+    for<'q> written_in::LimitWrittenIn<Q>: diesel::query_dsl::LoadQuery<'q, C, CadreRow>,
+{
     written_in::limit(page, limit + 1).load(conn)
 }
 
@@ -796,7 +793,7 @@ pub fn list(
                     )
                 }
             };
-            written_in::limit(page, limit + 1).load(native)?
+            load_page(native, page, limit)?
         })
     };
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
