@@ -3,9 +3,13 @@
 //! query off the async workers onto the blocking pool.
 
 pub mod schema;
+pub mod wal_checkpoint;
+pub mod writer;
 pub mod written_in;
 
+use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::web;
@@ -53,7 +57,23 @@ macro_rules! on_engine {
     };
 }
 
-pub type DbPool = Pool<ConnectionManager>;
+/// The pooled connections for reads, and the one more that writes take turns on
+/// (`writer::Writer`). It derefs to the r2d2 pool for checkouts.
+#[derive(Clone)]
+pub struct DbPool {
+    connections: Pool<ConnectionManager>,
+    writer: Arc<parking_lot::Mutex<writer::Writer>>,
+    /// Set for a SQLite file; stops with the last clone of the pool.
+    _checkpointer: Option<Arc<wal_checkpoint::Checkpointer>>,
+}
+
+impl Deref for DbPool {
+    type Target = Pool<ConnectionManager>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.connections
+    }
+}
 
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -88,15 +108,8 @@ pub fn sqlite_path(url: &str) -> &str {
 pub struct ConnectionManager {
     url: String,
     engine: Engine,
-}
-
-impl ConnectionManager {
-    pub fn new(url: &str) -> Self {
-        ConnectionManager {
-            url: url.to_owned(),
-            engine: Engine::of_url(url),
-        }
-    }
+    /// SQLite: a thread of the pool's own checkpoints the log, not the committing connection.
+    checkpoints_apart: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -124,6 +137,9 @@ impl ManageConnection for ConnectionManager {
             Engine::Sqlite => {
                 let mut conn = SqliteConnection::establish(sqlite_path(&self.url))?;
                 conn.batch_execute(SQLITE_PRAGMAS)?;
+                if self.checkpoints_apart {
+                    conn.batch_execute(wal_checkpoint::POOL_CONNECTION_PRAGMAS)?;
+                }
                 Ok(DbConn::Sqlite(conn))
             }
         }
@@ -149,13 +165,35 @@ pub fn build_pool(url: &str, max_size: u32, checkout_timeout: Duration) -> DbPoo
             }
         }
     }
-    Pool::builder()
-        .max_size(max_size)
-        .min_idle(Some(0))
-        .connection_timeout(checkout_timeout)
-        // `checked_out` checks a connection only when it may have gone stale.
-        .test_on_check_out(false)
-        .build_unchecked(ConnectionManager::new(url))
+    let engine = Engine::of_url(url);
+    let checkpointer = match engine {
+        Engine::Sqlite => wal_checkpoint::Checkpointer::start(sqlite_path(url))
+            .map_err(|error| tracing::warn!(%error, "cannot start the checkpointing thread"))
+            .ok()
+            .map(Arc::new),
+        Engine::Postgres => None,
+    };
+    let manager = ConnectionManager {
+        url: url.to_owned(),
+        engine,
+        checkpoints_apart: checkpointer.is_some(),
+    };
+    DbPool {
+        connections: Pool::builder()
+            .max_size(max_size)
+            .min_idle(Some(0))
+            .connection_timeout(checkout_timeout)
+            // `checked_out` checks a connection only when it may have gone stale.
+            .test_on_check_out(false)
+            .build_unchecked(manager.clone()),
+        writer: Arc::new(parking_lot::Mutex::new(writer::Writer::new(
+            ConnectionManager {
+                url: writer::connect_url(url, engine, checkout_timeout),
+                ..manager
+            },
+        ))),
+        _checkpointer: checkpointer,
+    }
 }
 
 /// Applies the embedded migrations of the connection's engine; returns the names applied.
@@ -206,7 +244,7 @@ fn with_connection<T>(
 /// every checkout (`SELECT 1`) cost a round trip per request; a connection in steady use has
 /// just proved itself, and one that sat idle (the database may have restarted meanwhile) or
 /// whose last use ended in an unavailable database or an internal error is checked first.
-const TRUSTED_AFTER_USE: Duration = Duration::from_secs(1);
+pub(crate) const TRUSTED_AFTER_USE: Duration = Duration::from_secs(1);
 
 /// When a pooled connection last finished work without an unavailable database or an internal
 /// error.
@@ -230,16 +268,6 @@ fn checked_out(pool: &DbPool) -> Result<PooledConnection<ConnectionManager>, Api
     }
     Err(ApiError::Unavailable)
 }
-
-/// Writers of this process queue here, first come first served, before they take a connection.
-/// Every write transaction is serialised by the database anyway (see `write_transaction`);
-/// waiting in the database instead holds a pooled connection per waiting writer, which starves
-/// readers, and on SQLite it waits in the busy handler's sleeps of up to 100 ms. The gate is
-/// taken and released on the blocking thread that runs the transaction, and handed straight to
-/// the next writer's thread (`unlock_fair`), so the time between two writers is a thread wake-up,
-/// not a trip through the async workers. Other processes (the command line, a second server on
-/// PostgreSQL) still meet the database's own lock.
-static WRITE_GATE: parking_lot::Mutex<()> = parking_lot::const_mutex(());
 
 /// Runs `f` in a writing transaction: commits when it returns `Ok`, rolls back (audit rows
 /// included) when it returns `Err`. Afterwards the sessions this process remembers are checked
@@ -270,10 +298,10 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    let pool = pool.clone();
+    let writer = Arc::clone(&pool.writer);
     on_blocking_pool(move || {
-        let turn = WRITE_GATE.lock();
-        let written = with_connection(&pool, |conn| write_transaction(conn, f));
+        let mut turn = writer.lock();
+        let written = turn.run(|conn| write_transaction(conn, f));
         if retire_sessions {
             WRITE_EPOCH.fetch_add(1, Ordering::SeqCst);
         }

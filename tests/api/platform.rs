@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
+use diesel::{Connection, PgConnection, RunQueryDsl};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -820,4 +820,65 @@ async fn an_edit_or_a_login_keeps_remembered_sessions_and_an_account_change_reti
         checked,
         "no attempt finished within the second a session is remembered"
     );
+}
+
+/// Writes take turns on one connection of their own, and on SQLite no writer waits for the log
+/// to be copied into the database file: the pool's connections never checkpoint, and a thread
+/// of the pool's own does soon after a commit. On PostgreSQL the writers' connection is named
+/// in `pg_stat_activity`; on SQLite the database file alone (copied without its log) holds what
+/// has been checkpointed, which the pool's connections would have left in the log until it
+/// passed 1,000 pages.
+#[actix_web::test]
+async fn writes_take_turns_on_one_connection_and_sqlite_checkpoints_apart_from_them() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    for name in ["渝中区", "江北区", "沙坪坝区"] {
+        let created = app
+            .post(
+                "/units",
+                Some(&admin),
+                json!({"name": name, "kind": "district"}),
+            )
+            .await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+    }
+    if on_postgres() {
+        let writers = app.count(&format!(
+            "SELECT COUNT(*) AS n FROM pg_stat_activity \
+             WHERE datname = current_database() AND application_name = '{}'",
+            tongxin::db::writer::APPLICATION_NAME
+        ));
+        assert_eq!(writers, 1, "one connection writes");
+        return;
+    }
+    let file = tongxin::db::sqlite_path(&app.config.database_url).to_owned();
+    let copies = tempfile::tempdir().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for attempt in 0.. {
+        // A copy taken while the checkpoint writes the file may be torn: then try again.
+        let copy = copies.path().join(format!("copy-{attempt}.db"));
+        std::fs::copy(&file, &copy).unwrap();
+        let checkpointed = diesel::SqliteConnection::establish(copy.to_str().unwrap())
+            .ok()
+            .and_then(|mut conn| {
+                diesel::sql_query("SELECT COUNT(*) AS n FROM units WHERE name = '沙坪坝区'")
+                    .get_result::<UnitCount>(&mut conn)
+                    .ok()
+            })
+            .is_some_and(|count| count.n == 1);
+        if checkpointed {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the last write reached the database file while the server runs"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct UnitCount {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
 }
