@@ -108,8 +108,6 @@ pub fn sqlite_path(url: &str) -> &str {
 pub struct ConnectionManager {
     url: String,
     engine: Engine,
-    /// SQLite: a thread of the pool's own checkpoints the log, not the committing connection.
-    checkpoints_apart: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -137,9 +135,6 @@ impl ManageConnection for ConnectionManager {
             Engine::Sqlite => {
                 let mut conn = SqliteConnection::establish(sqlite_path(&self.url))?;
                 conn.batch_execute(SQLITE_PRAGMAS)?;
-                if self.checkpoints_apart {
-                    conn.batch_execute(wal_checkpoint::POOL_CONNECTION_PRAGMAS)?;
-                }
                 Ok(DbConn::Sqlite(conn))
             }
         }
@@ -176,7 +171,6 @@ pub fn build_pool(url: &str, max_size: u32, checkout_timeout: Duration) -> DbPoo
     let manager = ConnectionManager {
         url: url.to_owned(),
         engine,
-        checkpoints_apart: checkpointer.is_some(),
     };
     DbPool {
         connections: Pool::builder()

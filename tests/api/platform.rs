@@ -822,12 +822,12 @@ async fn an_edit_or_a_login_keeps_remembered_sessions_and_an_account_change_reti
     );
 }
 
-/// Writes take turns on one connection of their own, and on SQLite no writer waits for the log
-/// to be copied into the database file: the pool's connections never checkpoint, and a thread
-/// of the pool's own does soon after a commit. On PostgreSQL the writers' connection is named
-/// in `pg_stat_activity`; on SQLite the database file alone (copied without its log) holds what
-/// has been checkpointed, which the pool's connections would have left in the log until it
-/// passed 1,000 pages.
+/// Writes take turns on one connection of their own, and on SQLite a thread of the pool's own
+/// copies the log into the database file soon after a commit, rather than the commit that
+/// takes the log past 1,000 pages while other writers wait. On PostgreSQL the writers'
+/// connection is named in `pg_stat_activity`; on SQLite the database file alone (copied
+/// without its log) holds what has been checkpointed, which a few small writes would otherwise
+/// have left in the log.
 #[actix_web::test]
 async fn writes_take_turns_on_one_connection_and_sqlite_checkpoints_apart_from_them() {
     let app = TestApp::spawn().await;
