@@ -320,11 +320,7 @@ def baselines(engine, demo, database_url, args):
         if engine == "postgres":
             figures[scenario] = pgbench(database_url, scenario, args)
         else:
-            # Writes on one connection: SQLite runs one writer at a time, and the server's
-            # writers take turns on one connection too (src/db/writer.rs); two connections
-            # taking turns each begin with an empty page cache.
-            threads = 1 if scenario == "write" else cores
-            figures[scenario] = sqlite_loop(demo, scenario, args.seconds, threads, args.cadres)
+            figures[scenario] = sqlite_loop(demo, scenario, args.seconds, cores, args.cadres)
     print(f"[{engine}] baseline argon2", file=sys.stderr)
     figures["argon2_verify"] = sqlite_loop(demo, "argon2", args.seconds, cores, args.cadres)
     return figures
@@ -345,7 +341,7 @@ def sqlite_loop(demo, scenario, seconds, threads, highest_id):
     out = subprocess.run([BASELINE, path, scenario, str(seconds), str(threads), str(highest_id)],
                          check=True, capture_output=True, text=True, timeout=seconds + 120).stdout
     raw = json.loads(out)
-    return {"per_second": round(raw["per_second"], 1), "tool": f"in-process loop, {threads} thread{'s' if threads > 1 else ''}"}
+    return {"per_second": round(raw["per_second"], 1), "tool": f"in-process loop, {threads} threads"}
 
 
 def table(results):
