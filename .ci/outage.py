@@ -211,11 +211,11 @@ def sqlite_full(binary):
         with demo:
             client, tokens = demo.client, demo.tokens
             filler = os.path.join(data_dir, "filler")
-            with open(filler, "wb") as out:
+            # Unbuffered, so that closing the file has nothing left to write to the full disk.
+            with open(filler, "wb", buffering=0) as out:
                 try:
                     while True:
                         out.write(b"\0" * 65536)
-                        out.flush()
                 except OSError as error:
                     if error.errno != errno.ENOSPC:
                         raise
