@@ -64,7 +64,7 @@ pub struct DbPool {
     connections: Pool<ConnectionManager>,
     writer: Arc<parking_lot::Mutex<writer::Writer>>,
     /// Set for a SQLite file; stops with the last clone of the pool.
-    _checkpointer: Option<Arc<wal_checkpoint::Checkpointer>>,
+    _checkpointer: Option<wal_checkpoint::Checkpointer>,
 }
 
 impl Deref for DbPool {
@@ -164,8 +164,7 @@ pub fn build_pool(url: &str, max_size: u32, checkout_timeout: Duration) -> DbPoo
     let checkpointer = match engine {
         Engine::Sqlite => wal_checkpoint::Checkpointer::start(sqlite_path(url))
             .map_err(|error| tracing::warn!(%error, "cannot start the checkpointing thread"))
-            .ok()
-            .map(Arc::new),
+            .ok(),
         Engine::Postgres => None,
     };
     let manager = ConnectionManager {
@@ -224,13 +223,7 @@ fn with_connection<T>(
 ) -> Result<T, ApiError> {
     let mut conn = checked_out(pool)?;
     let result = f(&mut conn);
-    let extensions = PooledConnection::extensions_mut(&mut conn);
-    // A connection may be at fault for an unavailable database or an internal error.
-    if matches!(result, Err(ApiError::Unavailable | ApiError::Internal(_))) {
-        extensions.remove::<LastGood>();
-    } else {
-        extensions.insert(LastGood(Instant::now()));
-    }
+    PooledConnection::extensions_mut(&mut conn).insert(LastGood::after(&result));
     result
 }
 
@@ -238,11 +231,28 @@ fn with_connection<T>(
 /// every checkout (`SELECT 1`) cost a round trip per request; a connection in steady use has
 /// just proved itself, and one that sat idle (the database may have restarted meanwhile) or
 /// whose last use ended in an unavailable database or an internal error is checked first.
-pub(crate) const TRUSTED_AFTER_USE: Duration = Duration::from_secs(1);
+const TRUSTED_AFTER_USE: Duration = Duration::from_secs(1);
 
-/// When a pooled connection last finished work without an unavailable database or an internal
-/// error.
-struct LastGood(Instant);
+/// When a connection (pooled, or the writers') last finished work without an unavailable
+/// database or an internal error, either of which may be the connection's fault.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct LastGood(Option<Instant>);
+
+impl LastGood {
+    /// What a use that ended in `result` leaves.
+    pub(crate) fn after<T>(result: &Result<T, ApiError>) -> LastGood {
+        match result {
+            Err(ApiError::Unavailable | ApiError::Internal(_)) => LastGood(None),
+            _ => LastGood(Some(Instant::now())),
+        }
+    }
+
+    /// Whether the connection may be used without a check first.
+    pub(crate) fn trusted(&self) -> bool {
+        self.0
+            .is_some_and(|last| last.elapsed() < TRUSTED_AFTER_USE)
+    }
+}
 
 /// A pooled connection that is trusted or has just answered a check. One that fails the check
 /// is retired (marked broken, so the pool drops it rather than taking it back) and the next
@@ -252,7 +262,7 @@ fn checked_out(pool: &DbPool) -> Result<PooledConnection<ConnectionManager>, Api
         let mut conn = pool.get().map_err(ApiError::from_pool)?;
         let trusted = PooledConnection::extensions(&conn)
             .get::<LastGood>()
-            .is_some_and(|last| last.0.elapsed() < TRUSTED_AFTER_USE);
+            .is_some_and(LastGood::trusted);
         if trusted || conn.ping().is_ok() {
             return Ok(conn);
         }

@@ -24,8 +24,9 @@ use diesel::sqlite::SqliteConnection;
 /// within tens of MB; when nothing was written since, a checkpoint only reads the log's header.
 pub const INTERVAL: Duration = Duration::from_millis(100);
 
-/// Keeps the checkpointing thread running; dropping it (with the pool that owns it) stops it.
-#[derive(Debug)]
+/// Keeps the checkpointing thread running; dropping the last clone (with the last clone of the
+/// pool that owns it) stops it.
+#[derive(Clone, Debug)]
 pub struct Checkpointer {
     _running: Sender<()>,
 }
@@ -54,8 +55,10 @@ impl Checkpointer {
                             .map(|()| true)
                             .map_err(|error| error.to_string()),
                         None => SqliteConnection::establish(&path)
-                            .map(|open| conn = Some(open))
-                            .map(|()| false)
+                            .map(|open| {
+                                conn = Some(open);
+                                false
+                            })
                             .map_err(|error| error.to_string()),
                     };
                     match checkpointed {

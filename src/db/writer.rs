@@ -16,12 +16,12 @@
 //! checkpoint in the commit, ran at 0.6 × the rate of the same loop on one connection).
 //! On PostgreSQL it keeps the write statements prepared on one connection.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ManageConnection, R2D2Connection};
 
-use super::{ConnectError, ConnectionManager, DbConn, Engine, TRUSTED_AFTER_USE};
+use super::{ConnectError, ConnectionManager, DbConn, Engine, LastGood};
 use crate::error::ApiError;
 
 /// The URL the writers' connection opens. On PostgreSQL it carries a `connect_timeout` of the
@@ -42,9 +42,8 @@ pub const APPLICATION_NAME: &str = "tongxin writer";
 pub struct Writer {
     opener: ConnectionManager,
     conn: Option<DbConn>,
-    /// When the connection last finished work without an unavailable database or an internal
-    /// error; as for pooled connections, it is checked first when this is not recent.
-    last_good: Option<Instant>,
+    /// As for pooled connections, the connection is checked first when this is not recent.
+    last_good: LastGood,
 }
 
 impl Writer {
@@ -52,7 +51,7 @@ impl Writer {
         Writer {
             opener,
             conn: None,
-            last_good: None,
+            last_good: LastGood::default(),
         }
     }
 
@@ -71,11 +70,8 @@ impl Writer {
         &mut self,
         f: impl FnOnce(&mut DbConn) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
-        let trusted = self
-            .last_good
-            .is_some_and(|last| last.elapsed() < TRUSTED_AFTER_USE);
         if let Some(conn) = &mut self.conn {
-            if conn.is_broken() || (!trusted && conn.ping().is_err()) {
+            if conn.is_broken() || (!self.last_good.trusted() && conn.ping().is_err()) {
                 tracing::warn!("the writers' database connection failed its check; reopening it");
                 self.conn = None;
             }
@@ -89,11 +85,7 @@ impl Writer {
         };
         let conn = self.conn.insert(conn);
         let result = f(conn);
-        // A connection may be at fault for an unavailable database or an internal error.
-        self.last_good = match result {
-            Err(ApiError::Unavailable | ApiError::Internal(_)) => None,
-            _ => Some(Instant::now()),
-        };
+        self.last_good = LastGood::after(&result);
         result
     }
 }
