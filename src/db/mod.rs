@@ -9,7 +9,6 @@ pub mod written_in;
 
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::web;
@@ -57,12 +56,12 @@ macro_rules! on_engine {
     };
 }
 
-/// The pooled connections for reads, and the one more that writes take turns on
-/// (`writer::Writer`). It derefs to the r2d2 pool for checkouts.
+/// The pooled connections for reads, and the queue of writes for the one more connection that
+/// writes take turns on (`writer`). It derefs to the r2d2 pool for checkouts.
 #[derive(Clone)]
 pub struct DbPool {
     connections: Pool<ConnectionManager>,
-    writer: Arc<parking_lot::Mutex<writer::Writer>>,
+    writes: writer::WriteQueue,
     /// Set for a SQLite file; stops with the last clone of the pool.
     _checkpointer: Option<wal_checkpoint::Checkpointer>,
 }
@@ -179,12 +178,10 @@ pub fn build_pool(url: &str, max_size: u32, checkout_timeout: Duration) -> DbPoo
             // `checked_out` checks a connection only when it may have gone stale.
             .test_on_check_out(false)
             .build_unchecked(manager.clone()),
-        writer: Arc::new(parking_lot::Mutex::new(writer::Writer::new(
-            ConnectionManager {
-                url: writer::connect_url(url, engine, checkout_timeout),
-                ..manager
-            },
-        ))),
+        writes: writer::WriteQueue::start(writer::Writer::new(ConnectionManager {
+            url: writer::connect_url(url, engine, checkout_timeout),
+            ..manager
+        })),
         _checkpointer: checkpointer,
     }
 }
@@ -302,17 +299,15 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    let writer = Arc::clone(&pool.writer);
-    on_blocking_pool(move || {
-        let mut turn = writer.lock();
-        let written = turn.run(|conn| write_transaction(conn, f));
-        if retire_sessions {
-            WRITE_EPOCH.fetch_add(1, Ordering::SeqCst);
-        }
-        parking_lot::MutexGuard::unlock_fair(turn);
-        written
-    })
-    .await
+    pool.writes
+        .run(move |writer| {
+            let written = writer.run(|conn| write_transaction(conn, f));
+            if retire_sessions {
+                WRITE_EPOCH.fetch_add(1, Ordering::SeqCst);
+            }
+            written
+        })
+        .await
 }
 
 /// Advanced after every `write` has committed or rolled back (in the blocking task, so also when
