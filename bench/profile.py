@@ -8,6 +8,9 @@ Build a release binary with line tables first, then run (PostgreSQL needs --post
     CARGO_PROFILE_RELEASE_DEBUG=line-tables-only cargo build --release --bin tongxin
     python3 bench/profile.py --engine postgres --scenario get_by_id --cadres 100000
 
+`--call-graph` records the server alone, with its call stacks, and reports each function's
+share with what it calls (how much of a write is working out the edit, how much storing it).
+
 All traffic goes to 127.0.0.1; the load and the recording stop after --seconds.
 """
 
@@ -29,10 +32,15 @@ SCENARIOS = {
 }
 
 
-def perf_report(data, *options):
-    out = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", *options],
+def perf_report(data, *options, children=False):
+    """perf's report, each function with its own samples or (`children`) with its callees'."""
+    out = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-inline",
+                          "--children" if children else "--no-children", *options],
                          capture_output=True, text=True)
-    return [line for line in out.stdout.splitlines() if line.strip() and not line.startswith("#")]
+    # The symbol column is padded to the widest name; with call graphs the line ends in columns
+    # of '-'.
+    return [line.rstrip(" -") for line in out.stdout.splitlines()
+            if line.strip() and not line.startswith("#")]
 
 
 def main():
@@ -44,6 +52,8 @@ def main():
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--call-graph", action="store_true",
+                        help="record the server alone with call stacks (DWARF, 199 Hz)")
     parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
 
@@ -63,7 +73,11 @@ def main():
             load.start()
             # Record the middle of the load: one second after it starts, one before it ends.
             subprocess.run(["sleep", "1"])
-            subprocess.run(["perf", "record", "-a", "-F", "499", "-o", data, "--",
+            if args.call_graph:
+                target = ["--call-graph", "dwarf,16384", "-F", "199", "-p", str(demo.process.pid)]
+            else:
+                target = ["-a", "-F", "499"]
+            subprocess.run(["perf", "record", *target, "-o", data, "--",
                             "sleep", str(max(args.seconds - 2, 1))],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
             load.join()
@@ -77,6 +91,12 @@ def main():
     print(f"{args.scenario} on {args.engine}, {args.cadres:,} cadres, {args.connections} "
           f"connections: {result['rps']:.0f} req/s, p50 {result['p50_ms']} ms, "
           f"p99 {result['p99_ms']} ms, {result['errors']} errors")
+    if args.call_graph:
+        print(f"\nThe server's functions with what they call (top {args.top}):")
+        print("\n".join(perf_report(data, "--sort", "symbol", "-g", "none",
+                                     children=True)[:args.top]))
+        print(f"\nperf data: {data}")
+        return
     print("\nCPU samples by process (the whole machine):")
     print("\n".join(perf_report(data, "--sort", "comm")[:12]))
     print("\nThe server's samples by library:")
