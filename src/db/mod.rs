@@ -205,10 +205,13 @@ where
     on_blocking_pool(move || with_connection(&pool, f)).await
 }
 
+/// Runs `f` on the blocking pool inside the caller's span, so that what it logs carries the
+/// request's id.
 async fn on_blocking_pool<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    web::block(f)
+    let span = tracing::Span::current();
+    web::block(move || span.in_scope(f))
         .await
         .map_err(|_| ApiError::internal("database task was cancelled"))?
 }
@@ -310,8 +313,8 @@ where
         .await
 }
 
-/// Advanced after every `write` has committed or rolled back (in the blocking task, so also when
-/// the request has gone away): what was read from the database before it (the remembered
+/// Advanced after every `write` has committed or rolled back (on the writers' thread, so also
+/// when the request has gone away): what was read from the database before it (the remembered
 /// sessions of `auth::SessionCache`) may be out of date. `write_keeping_sessions` leaves it.
 static WRITE_EPOCH: AtomicU64 = AtomicU64::new(0);
 
@@ -436,4 +439,80 @@ pub fn now() -> chrono::NaiveDateTime {
 
 pub fn truncate_to_micros(t: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
     chrono::Timelike::with_nanosecond(&t, t.and_utc().timestamp_subsec_micros() * 1000).unwrap_or(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing::Instrument;
+
+    use super::*;
+
+    /// Log output kept in memory, for the one test of this binary that sets the global subscriber.
+    #[derive(Clone, Default)]
+    struct CapturedLog(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for CapturedLog {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for CapturedLog {
+        type Writer = CapturedLog;
+
+        fn make_writer(&'a self) -> CapturedLog {
+            self.clone()
+        }
+    }
+
+    #[test]
+    fn what_reads_and_writes_log_on_other_threads_carries_the_requests_span() {
+        let log = CapturedLog::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(log.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber)
+            .expect("no other test of this binary sets the global subscriber");
+        let dir = tempfile::tempdir().unwrap();
+        let pool = build_pool(
+            dir.path().join("spans.db").to_str().unwrap(),
+            1,
+            Duration::from_secs(2),
+        );
+        actix_web::rt::System::new().block_on(async {
+            run(&pool, |_| {
+                tracing::warn!("a line from a read");
+                Ok(())
+            })
+            .instrument(tracing::info_span!("request", request_id = "req-read-1"))
+            .await
+            .unwrap();
+            pool.writes
+                .run(|_| {
+                    tracing::warn!("a line from a write");
+                    Ok(())
+                })
+                .instrument(tracing::info_span!("request", request_id = "req-write-1"))
+                .await
+                .unwrap();
+        });
+        let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+        for (line, id) in [
+            ("a line from a read", "req-read-1"),
+            ("a line from a write", "req-write-1"),
+        ] {
+            assert!(
+                text.lines().any(|l| l.contains(line) && l.contains(id)),
+                "{line} with {id} in:\n{text}"
+            );
+        }
+    }
 }

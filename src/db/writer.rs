@@ -126,17 +126,19 @@ impl WriteQueue {
         WriteQueue { jobs }
     }
 
-    /// Runs `f` on the writers' thread after the writes queued before it. Once queued it runs to
-    /// the end even if the request goes away.
+    /// Runs `f` on the writers' thread after the writes queued before it, inside the caller's
+    /// span (what it logs carries the request's id). Once queued it runs to the end even if the
+    /// request goes away.
     pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut Writer) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
         let (answer, answered) = oneshot::channel();
+        let span = tracing::Span::current();
         let job: Job = Box::new(move |writer| {
             // The request may have gone away; the write stands.
-            let _ = answer.send(f(writer));
+            let _ = answer.send(span.in_scope(|| f(writer)));
         });
         self.jobs
             .send(job)
