@@ -39,8 +39,8 @@ class Client:
         return status, parsed
 
     def exchange(self, method, path, token=None, body=None, timeout=30):
-        """Returns (status, headers, parsed body or None) for a path from the server's root;
-        status 0 means the connection failed or timed out."""
+        """Returns (status, headers, parsed body or None) for a path from the server's root (for
+        an error, its problem body); status 0 means the connection failed or timed out."""
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.base + path, data=data, method=method)
         if data is not None:
@@ -52,8 +52,12 @@ class Client:
                 raw = response.read()
                 return response.status, response.headers, (json.loads(raw) if raw else None)
         except urllib.error.HTTPError as error:
-            error.read()
-            return error.code, error.headers, None
+            raw = error.read()
+            try:
+                problem = json.loads(raw) if raw else None
+            except ValueError:
+                problem = None
+            return error.code, error.headers, problem
         except (urllib.error.URLError, OSError):
             return 0, {}, None
 

@@ -82,7 +82,7 @@ class Load:
 
     def __init__(self, demo, threads=4):
         self.demo = demo
-        self.answers = []  # (started, seconds, kind, status, retry_after)
+        self.answers = []  # (started, seconds, kind, status, retry_after, problem code)
         self.written = []  # ids of acknowledged units
         self.lock = threading.Lock()
         self.stopping = threading.Event()
@@ -103,7 +103,9 @@ class Load:
                                                         tokens["ufwd_staff"])
             seconds = time.monotonic() - started
             with self.lock:
-                self.answers.append((started, seconds, kind, status, headers.get("Retry-After")))
+                code = body.get("code") if isinstance(body, dict) else None
+                self.answers.append((started, seconds, kind, status, headers.get("Retry-After"),
+                                     code))
                 if kind == "write" and status == 201:
                     self.written.append(body["id"])
             if status == 503:
@@ -131,10 +133,10 @@ def common_problems(demo, load):
     """Checks every outage run shares: answers, durations, acknowledged writes, the audit chain."""
     problems = []
     statuses = {}
-    for _, seconds, kind, status, retry_after in load.answers:
+    for _, seconds, kind, status, retry_after, code in load.answers:
         statuses[(kind, status)] = statuses.get((kind, status), 0) + 1
         if status not in (200, 201, 503):
-            problems.append(f"a {kind} answered {status or 'no response'}")
+            problems.append(f"a {kind} answered {status or 'no response'} ({code})")
         if status == 503 and not retry_after:
             problems.append(f"a {kind} answered 503 without Retry-After")
         if seconds > CHECKOUT_TIMEOUT + MARGIN:
