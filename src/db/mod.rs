@@ -1,6 +1,7 @@
 //! Database access for both engines: one connection type over PostgreSQL and SQLite, a pool
 //! that picks the engine by URL, the embedded migrations, and `run`/`write`, which move every
-//! query off the async workers onto the blocking pool.
+//! query off the async workers: reads onto the blocking pool, writes onto the pool's writers'
+//! thread (`writer`).
 
 pub mod schema;
 pub mod wal_checkpoint;

@@ -341,14 +341,9 @@ impl TestApp {
     /// The number of rows a `SELECT COUNT(*) AS n ...` query returns in `n`.
     pub fn count(&self, sql: &str) -> i64 {
         use diesel::RunQueryDsl;
-        #[derive(diesel::QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
         let mut conn = self.db();
         diesel::sql_query(sql)
-            .get_result::<Count>(&mut *conn)
+            .get_result::<RowCount>(&mut *conn)
             .expect("count query")
             .n
     }
@@ -401,4 +396,11 @@ pub async fn assert_problem(response: Response, status: StatusCode, code: &str) 
     );
     assert_eq!(body["request_id"].as_str(), header_id.as_deref());
     body
+}
+
+/// The row of a `SELECT COUNT(*) AS n ...` query.
+#[derive(diesel::QueryableByName)]
+pub struct RowCount {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub n: i64,
 }

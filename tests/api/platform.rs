@@ -10,7 +10,7 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, on_postgres, TestApp, GOOD_PASSWORD};
+use crate::helpers::{assert_problem, on_postgres, RowCount, TestApp, GOOD_PASSWORD};
 
 #[actix_web::test]
 async fn probes_answer_without_a_token() {
@@ -862,7 +862,7 @@ async fn writes_take_turns_on_one_connection_and_sqlite_checkpoints_apart_from_t
             .ok()
             .and_then(|mut conn| {
                 diesel::sql_query("SELECT COUNT(*) AS n FROM units WHERE name = '沙坪坝区'")
-                    .get_result::<UnitCount>(&mut conn)
+                    .get_result::<RowCount>(&mut conn)
                     .ok()
             })
             .is_some_and(|count| count.n == 1);
@@ -875,10 +875,4 @@ async fn writes_take_turns_on_one_connection_and_sqlite_checkpoints_apart_from_t
         );
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-#[derive(diesel::QueryableByName)]
-struct UnitCount {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
 }
