@@ -9,6 +9,7 @@ its value after the warm-up.
 """
 
 import argparse
+import itertools
 import random
 import secrets
 import sys
@@ -48,38 +49,45 @@ def run_load(args, demo):
     lock = threading.Lock()
     statuses = {}
     failures = []
+    unexpected_answers = []
     created_units, created_suggestions = [], []
+    # Numbered, not random: a name repeated by chance would be a 409 that is no fault.
+    unit_numbers = itertools.count(1)
     deadline = time.monotonic() + args.seconds
     searches = ["王", "李", "wang", "zh", "区", "教师"]
 
-    def record(name, status):
+    def record(name, status, body=None, sent=None):
         with lock:
             statuses.setdefault(name, {}).setdefault(status, 0)
             statuses[name][status] += 1
             if status == 0 or status >= 500:
                 failures.append((name, status))
+            if status not in (200, 201):
+                code = body.get("code") if isinstance(body, dict) else None
+                unexpected_answers.append((name, status, code, sent))
 
     def one_step(rng):
+        body = sent = None
         kind = rng.choices(
             ["list", "search", "get", "stats", "me", "audit", "unit", "suggestion", "login"],
             weights=[20, 15, 20, 5, 10, 5, 8, 8, 2])[0]
         if kind == "list":
-            status, _ = client.call("GET", "/cadres?limit=20", tokens["ufwd_staff"])
+            status, body = client.call("GET", "/cadres?limit=20", tokens["ufwd_staff"])
         elif kind == "search":
             q = urllib.parse.quote(rng.choice(searches))
-            status, _ = client.call("GET", f"/cadres?q={q}&limit=20", tokens["org_staff"])
+            status, body = client.call("GET", f"/cadres?q={q}&limit=20", tokens["org_staff"])
         elif kind == "get":
-            status, _ = client.call("GET", f"/cadres/{rng.randint(1, args.cadres)}",
+            status, body = client.call("GET", f"/cadres/{rng.randint(1, args.cadres)}",
                                     tokens["ufwd_staff"])
         elif kind == "stats":
-            status, _ = client.call("GET", "/stats/cadres", tokens["leader"])
+            status, body = client.call("GET", "/stats/cadres", tokens["leader"])
         elif kind == "me":
-            status, _ = client.call("GET", "/me", tokens[rng.choice(ROLES)])
+            status, body = client.call("GET", "/me", tokens[rng.choice(ROLES)])
         elif kind == "audit":
-            status, _ = client.call("GET", "/audit/events?limit=20", tokens["auditor"])
+            status, body = client.call("GET", "/audit/events?limit=20", tokens["auditor"])
         elif kind == "unit":
-            status, body = client.call("POST", "/units", tokens["admin"], {
-                "name": "压测单位" + secrets.token_hex(4), "kind": "department", "parent_id": 1})
+            sent = {"name": f"压测单位{next(unit_numbers)}", "kind": "department", "parent_id": 1}
+            status, body = client.call("POST", "/units", tokens["admin"], sent)
             if status == 201:
                 with lock:
                     created_units.append(body["id"])
@@ -95,7 +103,7 @@ def run_load(args, demo):
             role = rng.choice(ROLES)
             status, body = client.call("POST", "/auth/login", body={
                 "username": f"ci.{role}", "password": passwords[role]})
-        record(kind, status)
+        record(kind, status, body, sent)
 
     def worker(seed):
         rng = random.Random(seed)
@@ -141,6 +149,8 @@ def run_load(args, demo):
         problems.append("memory grew by more than 20 % after the warm-up")
     for problem in problems:
         print("soak: FAIL: " + problem)
+    for name, status, code, sent in unexpected_answers[:10]:
+        print(f"  unexpected: {name} {status} {code or ''} sent {sent}")
     return 1 if problems else 0
 
 
