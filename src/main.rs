@@ -77,6 +77,7 @@ enum AuditCommand {
 }
 
 fn main() -> ExitCode {
+    tongxin::memory::limit_arenas();
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
     if let Command::Openapi = command {
