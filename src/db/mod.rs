@@ -274,8 +274,10 @@ fn checked_out(pool: &DbPool) -> Result<PooledConnection<ConnectionManager>, Api
     Err(ApiError::Unavailable)
 }
 
-/// Runs `f` in a writing transaction: commits when it returns `Ok`, rolls back (audit rows
-/// included) when it returns `Err`. Afterwards the sessions this process remembers are checked
+/// Runs `f` in a writing transaction, which it may share with the writes queued beside it (each
+/// in a savepoint of its own; see `writer::WriteQueue`): its changes are kept when it returns
+/// `Ok` and the transaction commits, and undone (audit rows included) when it returns `Err`.
+/// Afterwards the sessions this process remembers are checked
 /// in the database again (see `write_epoch`).
 pub async fn write<T, F>(pool: &DbPool, f: F) -> Result<T, ApiError>
 where
@@ -303,15 +305,12 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    pool.writes
-        .run(move |writer| {
-            let written = writer.run(|conn| write_transaction(conn, f));
-            if retire_sessions {
-                WRITE_EPOCH.fetch_add(1, Ordering::SeqCst);
-            }
-            written
-        })
-        .await
+    pool.writes.run(retire_sessions, f).await
+}
+
+/// Called by the writers' thread after a batch holding a `write` has ended.
+fn sessions_may_have_changed() {
+    WRITE_EPOCH.fetch_add(1, Ordering::SeqCst);
 }
 
 /// Advanced after every `write` has committed or rolled back (on the writers' thread, so also
@@ -488,6 +487,8 @@ mod tests {
             1,
             Duration::from_secs(2),
         );
+        // A write's transaction takes the audit chain's lock first.
+        migrate(&mut pool.connections.get().unwrap()).unwrap();
         actix_web::rt::System::new().block_on(async {
             run(&pool, |_| {
                 tracing::warn!("a line from a read");
@@ -497,7 +498,7 @@ mod tests {
             .await
             .unwrap();
             pool.writes
-                .run(|_| {
+                .run(false, |_| {
                     tracing::warn!("a line from a write");
                     Ok(())
                 })
