@@ -145,3 +145,62 @@ async fn units_are_updated_with_if_match_and_audited() {
     assert_eq!(items[0]["after"]["parent_id"], other);
     assert_eq!(items[1]["action"], "unit.created");
 }
+
+/// Writes that arrive together share a transaction on the writers' thread, each in a savepoint:
+/// one that fails (a name already taken) must not undo or hold back the others.
+#[actix_web::test]
+async fn writes_sent_at_once_each_get_their_own_answer() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let auditor = app.token_for(&admin, "auditor").await;
+    let district = app.create_unit(&admin, "同时区", "district", None).await;
+    let names: Vec<String> = (0..16).map(|i| format!("同时部门{i}")).collect();
+    let sends = names.iter().chain(names.iter()).map(|name| {
+        app.post(
+            "/units",
+            Some(&admin),
+            json!({"name": name, "kind": "department", "parent_id": district}),
+        )
+    });
+    let mut answers = Vec::new();
+    for response in futures_util::future::join_all(sends).await {
+        let status = response.status();
+        answers.push((status, response.json::<Value>().await.unwrap()));
+    }
+
+    for name in &names {
+        let created = answers
+            .iter()
+            .filter(|(status, body)| *status == StatusCode::CREATED && body["name"] == **name)
+            .count();
+        assert_eq!(created, 1, "{name}: {answers:?}");
+    }
+    let refused: Vec<_> = answers
+        .iter()
+        .filter(|(status, _)| *status != StatusCode::CREATED)
+        .collect();
+    assert_eq!(refused.len(), names.len(), "{answers:?}");
+    for (status, body) in refused {
+        assert_eq!(*status, StatusCode::CONFLICT, "{body}");
+        assert_eq!(body["code"], "unit_name_taken", "{body}");
+    }
+    for (_, unit) in answers.iter().filter(|(s, _)| *s == StatusCode::CREATED) {
+        let read = app.get(&format!("/units/{}", unit["id"]), &admin).await;
+        assert_eq!(read.status(), StatusCode::OK);
+    }
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) AS n FROM units WHERE parent_id = {district}"
+        )),
+        16
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'unit.created' \
+             AND entity_id IN (SELECT CAST(id AS TEXT) FROM units WHERE parent_id = {district})"
+        )),
+        16
+    );
+    let report = app.get_json("/audit/verify", &auditor).await;
+    assert_eq!(report["ok"], true, "{report}");
+}
