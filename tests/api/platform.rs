@@ -10,7 +10,7 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, on_postgres, RowCount, TestApp, GOOD_PASSWORD};
+use crate::helpers::{access_token, assert_problem, on_postgres, RowCount, TestApp, GOOD_PASSWORD};
 
 #[actix_web::test]
 async fn probes_answer_without_a_token() {
@@ -416,6 +416,24 @@ fn served_request(
     request
 }
 
+/// Logs in to a server at `base` (from `serve_with_log`) and answers the access token.
+async fn served_login(
+    client: &reqwest::Client,
+    base: &str,
+    username: &str,
+    password: &str,
+) -> String {
+    let request = served_request(
+        client,
+        base,
+        Method::POST,
+        "/auth/login",
+        None,
+        Some(json!({"username": username, "password": password})),
+    );
+    access_token(&request.send().await.unwrap().json().await.unwrap())
+}
+
 /// Starts the real binary with debug logging into `log`, and answers its base URL.
 #[allow(clippy::zombie_processes)] // The caller stops the child and waits for it.
 fn serve_with_log(
@@ -467,18 +485,7 @@ async fn logs_never_hold_passwords_tokens_id_numbers_or_phones() {
     let secret_password = "correct horse battery staple 9";
     let id_number = crate::cadres::id_number("19800315", 11);
     let phone = "13955556666";
-    let tokens: Value = call(
-        Method::POST,
-        "/auth/login",
-        None,
-        Some(json!({"username": "admin", "password": app.admin_password})),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    let admin = tokens["access_token"].as_str().unwrap().to_owned();
+    let admin = served_login(&client, &base, "admin", &app.admin_password).await;
     call(Method::POST, "/users", Some(&admin), Some(json!({"username": "log.check", "display_name": "x", "password": secret_password, "roles": ["ufwd_staff"]}))).await.unwrap();
     call(
         Method::POST,
@@ -596,16 +603,7 @@ async fn a_killed_server_loses_no_acknowledged_write() {
         &app.config.database_url,
     );
     let client = reqwest::Client::new();
-    let tokens: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "admin", "password": app.admin_password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = tokens["access_token"].as_str().unwrap().to_owned();
+    let token = served_login(&client, &base, "admin", &app.admin_password).await;
 
     // Writes stream in; the process is killed (SIGKILL) in the middle of them.
     let killer = {
@@ -650,16 +648,7 @@ async fn a_killed_server_loses_no_acknowledged_write() {
         &dir.path().join("second.log"),
         &app.config.database_url,
     );
-    let tokens: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "admin", "password": app.admin_password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = tokens["access_token"].as_str().unwrap().to_owned();
+    let token = served_login(&client, &base, "admin", &app.admin_password).await;
     for id in &acknowledged {
         let status = client
             .get(format!("{base}/api/v1/units/{id}"))
@@ -712,18 +701,8 @@ async fn an_edit_or_a_login_keeps_remembered_sessions_and_an_account_change_reti
         request.send()
     };
     let login = |username: &'static str, password: String| {
-        let request = served_request(
-            &client,
-            &base,
-            Method::POST,
-            "/auth/login",
-            None,
-            Some(json!({"username": username, "password": password})),
-        );
-        async move {
-            let tokens: Value = request.send().await.unwrap().json().await.unwrap();
-            tokens["access_token"].as_str().unwrap().to_owned()
-        }
+        let (client, base) = (&client, &base);
+        async move { served_login(client, base, username, &password).await }
     };
     let admin = login("admin", app.admin_password.clone()).await;
     let add_user = |username: &str| {
