@@ -116,8 +116,8 @@ trait QueuedWrite: Send {
     /// Whether what it changes could change who may do what (see `db::write`).
     fn retires_sessions(&self) -> bool;
     /// Sends the answer once the batch has ended: its own error, or its result if the batch
-    /// committed. A write whose change was undone with a failed batch answers 503: it was not
-    /// made, and sending it again is safe.
+    /// committed. A write whose change was undone with a failed batch answers 503, as one
+    /// whose own transaction failed did before writes were batched.
     fn answer(self: Box<Self>, batch_committed: bool);
 }
 
