@@ -143,17 +143,14 @@ where
             span.in_scope(|| {
                 if alone {
                     // A savepoint would cost a write alone (SQLite copies every page it first
-                    // changes in one aside, a fifth of an import's time) and save nothing.
+                    // changes in one aside, a fifth of an import's time) and save nothing. If
+                    // it fails, the whole transaction is rolled back instead.
                     let result = work(conn);
-                    let failed = result.is_err();
-                    (
-                        result,
-                        if failed {
-                            Err(ApiError::Unavailable)
-                        } else {
-                            Ok(())
-                        },
-                    )
+                    let batch_may_commit = match result {
+                        Ok(_) => Ok(()),
+                        Err(_) => Err(ApiError::Unavailable),
+                    };
+                    (result, batch_may_commit)
                 } else {
                     in_savepoint(conn, work)
                 }
@@ -273,7 +270,7 @@ impl Writer {
     /// Runs `batch` in one writing transaction and answers each write. A write that fails is
     /// rolled back to its savepoint and the others go on; the batch commits unless a write
     /// panicked or the database failed (then none of it is kept). A panicked write leaves its
-    /// savepoint open, so the connection shows as broken and the next batch opens another.
+    /// savepoint open, so the connection shows as broken and `Writer::run` closes it at once.
     fn commit_together(&mut self, mut batch: Vec<Box<dyn QueuedWrite>>) {
         let outcome = self.run(|conn| {
             super::write_transaction(conn, |conn| {
