@@ -48,8 +48,7 @@ def run_load(args, demo):
     passwords = demo.passwords
     lock = threading.Lock()
     statuses = {}
-    failures = []
-    unexpected_answers = []
+    unexpected_answers = []  # (kind, status, problem code, body sent)
     created_units, created_suggestions = [], []
     # Numbered, not random: a name repeated by chance would be a 409 that is no fault.
     unit_numbers = itertools.count(1)
@@ -60,8 +59,6 @@ def run_load(args, demo):
         with lock:
             statuses.setdefault(name, {}).setdefault(status, 0)
             statuses[name][status] += 1
-            if status == 0 or status >= 500:
-                failures.append((name, status))
             if status not in (200, 201):
                 code = body.get("code") if isinstance(body, dict) else None
                 unexpected_answers.append((name, status, code, sent))
@@ -136,6 +133,7 @@ def run_load(args, demo):
           f"(ratio {final / baseline:.2f}, limit {MEMORY_GROWTH_LIMIT:.2f})")
 
     problems = []
+    failures = [a for a in unexpected_answers if a[1] == 0 or a[1] >= 500]
     if failures:
         problems.append(f"{len(failures)} answers were 5xx or failed to connect")
     if lost:

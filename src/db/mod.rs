@@ -277,14 +277,14 @@ fn checked_out(pool: &DbPool) -> Result<PooledConnection<ConnectionManager>, Api
 /// Runs `f` in a writing transaction, which it may share with the writes queued beside it (each
 /// in a savepoint of its own; see `writer::WriteQueue`): its changes are kept when it returns
 /// `Ok` and the transaction commits, and undone (audit rows included) when it returns `Err`.
-/// Afterwards the sessions this process remembers are checked
-/// in the database again (see `write_epoch`).
+/// Afterwards the sessions this process remembers are checked in the database again (see
+/// `write_epoch`).
 pub async fn write<T, F>(pool: &DbPool, f: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    write_in_turn(pool, f, true).await
+    pool.writes.run(true, f).await
 }
 
 /// [`write`] for a change that touches no user, role, existing session or unit membership (a
@@ -297,15 +297,7 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    write_in_turn(pool, f, false).await
-}
-
-async fn write_in_turn<T, F>(pool: &DbPool, f: F, retire_sessions: bool) -> Result<T, ApiError>
-where
-    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
-    T: Send + 'static,
-{
-    pool.writes.run(retire_sessions, f).await
+    pool.writes.run(false, f).await
 }
 
 /// Called by the writers' thread after a batch holding a `write` has ended.
@@ -313,9 +305,10 @@ fn sessions_may_have_changed() {
     WRITE_EPOCH.fetch_add(1, Ordering::SeqCst);
 }
 
-/// Advanced after every `write` has committed or rolled back (on the writers' thread, so also
-/// when the request has gone away): what was read from the database before it (the remembered
-/// sessions of `auth::SessionCache`) may be out of date. `write_keeping_sessions` leaves it.
+/// Advanced after every batch holding a `write` has committed or rolled back (on the writers'
+/// thread, so also when the request has gone away): what was read from the database before it
+/// (the remembered sessions of `auth::SessionCache`) may be out of date.
+/// `write_keeping_sessions` leaves it.
 static WRITE_EPOCH: AtomicU64 = AtomicU64::new(0);
 
 pub fn write_epoch() -> u64 {
