@@ -25,11 +25,14 @@ sys.path.insert(0, HERE)
 from demo_server import DemoServer  # noqa: E402
 import bench  # noqa: E402
 
-# A wrk scenario of bench/wrk/scenario.lua, the filtered list page of bench.py, reads beside
-# logins as in bench.py (the reads' figures, then the logins' in their own row), or "import": the
-# register's own XLSX export imported again in one request.
+# A wrk scenario of bench/wrk/scenario.lua, the filtered list page or a search of bench.py, reads
+# beside logins as in bench.py (the reads' figures, then the logins' in their own row), or
+# "import": the register's own XLSX export imported again in one request.
+SEARCHES = ["search_name", "search_pinyin", "search_initials"]
 SCENARIOS = {"write": "write", "get_by_id": "get", "login": "login", "list_filtered": None,
-             "get_by_id_beside_login": None, "import": None}
+             "get_by_id_beside_login": None, "import": None, **dict.fromkeys(SEARCHES)}
+# The searches' wrk settings, sampled in the first round.
+SAMPLED = {}
 
 
 def import_register(demo):
@@ -42,7 +45,7 @@ def import_register(demo):
     return seconds, peak_rss_mb
 
 
-def run_scenario(demo, args):
+def run_scenario(demo, database_url, args):
     """The scenario's figures, as (label suffix, figures) rows."""
     token = demo.tokens["ufwd_staff"]
     if args.scenario == "get_by_id_beside_login":
@@ -51,6 +54,12 @@ def run_scenario(demo, args):
         return [("", reads), (" (its logins)", logins)]
     if args.scenario == "list_filtered":
         env = bench.paths([bench.LIST_FILTERED])
+    elif args.scenario in SEARCHES:
+        # Sampled once, so that every binary and round searches for the same cadres (the seed
+        # is deterministic, so every fresh database holds them).
+        if args.scenario not in SAMPLED:
+            SAMPLED.update(bench.search_scenarios(args.engine, demo, database_url))
+        env = SAMPLED[args.scenario]
     elif args.scenario == "login":
         env = dict(SCENARIO="login", LOGIN_BODY=bench.login_body(demo))
     else:
@@ -95,7 +104,7 @@ def main():
                         seconds, peak = import_register(demo)
                         print(f"| {round_number} | {label} | {seconds} | {peak} |", flush=True)
                         continue
-                    rows = run_scenario(demo, args)
+                    rows = run_scenario(demo, database_url, args)
                 for row_label, figures in rows:
                     print(f"| {round_number} | {label}{row_label} | {figures['rps']:,.0f} | "
                           f"{figures['p99_ms']} | {figures['errors']} |", flush=True)

@@ -132,12 +132,23 @@ def sample(engine, demo, database_url, count=200):
     return [(name, pinyin, text.split(" ")[-1].replace(MARK, "")) for name, pinyin, text in rows]
 
 
-def scenarios(engine, demo, database_url, args):
-    token = demo.tokens["ufwd_staff"]
+def search_scenarios(engine, demo, database_url):
+    """The search scenarios' wrk settings by name: searches for the names, pinyin and initials
+    of random active cadres."""
     people = sample(engine, demo, database_url)
     # Half the name searches are the whole name, half its last two characters (a substring).
     names = [name if i % 2 or len(name) < 3 else name[-2:] for i, (name, _, _) in enumerate(people)]
     search = lambda words: ["/api/v1/cadres?limit=20&q=" + urllib.parse.quote(w) for w in words]  # noqa: E731
+    return {
+        "search_name": paths(search(names)),
+        "search_pinyin": paths(search(p for _, p, _ in people)),
+        "search_initials": paths(search(i for _, _, i in people)),
+    }
+
+
+def scenarios(engine, demo, database_url, args):
+    token = demo.tokens["ufwd_staff"]
+    searches = search_scenarios(engine, demo, database_url)
     first_page = "/api/v1/cadres?sort=name&limit=20"
     deep_page, depth = deep_page_path(demo, token, args.cadres)
     c = args.connections
@@ -146,9 +157,7 @@ def scenarios(engine, demo, database_url, args):
         ("list_filtered", paths([LIST_FILTERED]), c),
         ("list_page_1", paths([first_page]), c),
         (f"list_page_{depth}", paths([deep_page]), c),
-        ("search_name", paths(search(names)), c),
-        ("search_pinyin", paths(search(p for _, p, _ in people)), c),
-        ("search_initials", paths(search(i for _, _, i in people)), c),
+        *((name, settings, c) for name, settings in searches.items()),
         ("stats", paths(["/api/v1/stats/cadres"]), 2),
         ("write", dict(SCENARIO="write"), c),
         ("login", dict(SCENARIO="login", LOGIN_BODY=login_body(demo)), 4),

@@ -24,11 +24,14 @@ import threading
 import bench
 from demo_server import DemoServer
 
+# Each scenario's wrk settings, from the engine, the running demo and its database URL.
 SCENARIOS = {
-    "get_by_id": lambda: dict(SCENARIO="get"),
-    "list_filtered": lambda: bench.paths([bench.LIST_FILTERED]),
-    "stats": lambda: bench.paths(["/api/v1/stats/cadres"]),
-    "write": lambda: dict(SCENARIO="write"),
+    "get_by_id": lambda *_: dict(SCENARIO="get"),
+    "list_filtered": lambda *_: bench.paths([bench.LIST_FILTERED]),
+    "stats": lambda *_: bench.paths(["/api/v1/stats/cadres"]),
+    "write": lambda *_: dict(SCENARIO="write"),
+    **{name: lambda engine, demo, url, name=name: bench.search_scenarios(engine, demo, url)[name]
+       for name in ["search_name", "search_pinyin", "search_initials"]},
 }
 
 
@@ -67,8 +70,9 @@ def main():
     try:
         with DemoServer(args.binary, database_url, cadres=args.cadres) as demo:
             result = {}
+            settings = SCENARIOS[args.scenario](args.engine, demo, database_url)
             load = threading.Thread(target=lambda: result.update(bench.wrk(
-                demo, SCENARIOS[args.scenario](), args.connections, args.seconds,
+                demo, settings, args.connections, args.seconds,
                 demo.tokens["ufwd_staff"], args.cadres)))
             load.start()
             # Record the middle of the load: one second after it starts, one before it ends.

@@ -41,9 +41,9 @@ pub fn initials_of(text: &str) -> String {
 /// Placed after every character of the short-query half of the stored search text. Both engines
 /// index search text by trigrams (pg_trgm on PostgreSQL, FTS5's trigram tokenizer on SQLite),
 /// which cannot serve a two-character query, and most Chinese names are two or three characters;
-/// marked, a two-character query is four characters long and the index serves it. A letter,
-/// because pg_trgm indexes only letters and digits, and one that names and units do not use: it
-/// is removed from all text before marking.
+/// marked, a two-character query is three characters long (`王ǂ芳`): one trigram, which the
+/// index serves. A letter, because pg_trgm indexes only letters and digits, and one that names
+/// and units do not use: it is removed from all text before marking.
 pub const SEARCH_MARK: char = 'ǂ';
 
 /// Folded text with the mark removed and every run of whitespace made one space.
@@ -78,14 +78,19 @@ pub fn search_text(folded: &str) -> String {
     format!("{} {plain}", marked_for_search(&plain))
 }
 
-/// The pattern a search query is matched with (see `search_text`): the marked form for one or
-/// two characters, the plain form for three or more.
+/// The pattern a search query is matched with (see `search_text`): the plain form for three
+/// characters or more; for one or two, the marked form without its last mark (`王芳` ->
+/// `王ǂ芳`). In the marked half every character is followed by the mark, so the last one adds
+/// nothing to what matches, but as a trigram of its own (`ǂ芳ǂ`: every cadre with 芳 anywhere)
+/// it made SQLite's trigram table read a list of matches many times longer than the query's.
 pub fn search_pattern(folded_query: &str) -> String {
     let plain = plain_for_search(folded_query);
     if plain.chars().count() >= 3 {
         plain
     } else {
-        marked_for_search(&plain)
+        let mut marked = marked_for_search(&plain);
+        marked.pop();
+        marked
     }
 }
 
@@ -120,7 +125,8 @@ mod tests {
     #[test]
     fn search_patterns_match_exactly_the_substrings() {
         assert_eq!(search_text("王芳 wf"), "王ǂ芳ǂ wǂfǂ 王芳 wf");
-        assert_eq!(search_pattern("王芳"), "王ǂ芳ǂ");
+        assert_eq!(search_pattern("王芳"), "王ǂ芳");
+        assert_eq!(search_pattern("王"), "王");
         assert_eq!(search_pattern("wangfang"), "wangfang");
         let text = search_text("区财政局  wangfang ǂx");
         let cases = [

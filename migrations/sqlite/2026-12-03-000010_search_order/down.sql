@@ -1,0 +1,1 @@
+DROP INDEX cadres_id_status_sort_idx;
