@@ -28,9 +28,8 @@ import bench  # noqa: E402
 # A wrk scenario of bench/wrk/scenario.lua, the filtered list page or a search of bench.py, reads
 # beside logins as in bench.py (the reads' figures, then the logins' in their own row), or
 # "import": the register's own XLSX export imported again in one request.
-SEARCHES = ["search_name", "search_pinyin", "search_initials"]
 SCENARIOS = {"write": "write", "get_by_id": "get", "login": "login", "list_filtered": None,
-             "get_by_id_beside_login": None, "import": None, **dict.fromkeys(SEARCHES)}
+             "get_by_id_beside_login": None, "import": None, **dict.fromkeys(bench.SEARCHES)}
 # The searches' wrk settings, sampled in the first round.
 SAMPLED = {}
 
@@ -54,7 +53,7 @@ def run_scenario(demo, database_url, args):
         return [("", reads), (" (its logins)", logins)]
     if args.scenario == "list_filtered":
         env = bench.paths([bench.LIST_FILTERED])
-    elif args.scenario in SEARCHES:
+    elif args.scenario in bench.SEARCHES:
         # Sampled once, so that every binary and round searches for the same cadres (the seed
         # is deterministic, so every fresh database holds them).
         if args.scenario not in SAMPLED:

@@ -132,6 +132,9 @@ def sample(engine, demo, database_url, count=200):
     return [(name, pinyin, text.split(" ")[-1].replace(MARK, "")) for name, pinyin, text in rows]
 
 
+SEARCHES = ("search_name", "search_pinyin", "search_initials")
+
+
 def search_scenarios(engine, demo, database_url):
     """The search scenarios' wrk settings by name: searches for the names, pinyin and initials
     of random active cadres."""
@@ -139,11 +142,8 @@ def search_scenarios(engine, demo, database_url):
     # Half the name searches are the whole name, half its last two characters (a substring).
     names = [name if i % 2 or len(name) < 3 else name[-2:] for i, (name, _, _) in enumerate(people)]
     search = lambda words: ["/api/v1/cadres?limit=20&q=" + urllib.parse.quote(w) for w in words]  # noqa: E731
-    return {
-        "search_name": paths(search(names)),
-        "search_pinyin": paths(search(p for _, p, _ in people)),
-        "search_initials": paths(search(i for _, _, i in people)),
-    }
+    words = [names, [p for _, p, _ in people], [i for _, _, i in people]]
+    return {name: paths(search(w)) for name, w in zip(SEARCHES, words)}
 
 
 def scenarios(engine, demo, database_url, args):

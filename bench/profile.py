@@ -31,7 +31,7 @@ SCENARIOS = {
     "stats": lambda *_: bench.paths(["/api/v1/stats/cadres"]),
     "write": lambda *_: dict(SCENARIO="write"),
     **{name: lambda engine, demo, url, name=name: bench.search_scenarios(engine, demo, url)[name]
-       for name in ["search_name", "search_pinyin", "search_initials"]},
+       for name in bench.SEARCHES},
 }
 
 

@@ -870,16 +870,12 @@ fn search_by_name(
     if walked.len() as i64 > limit || end.is_none() {
         return Ok(walked);
     }
-    let every_match = repo::filtered(filter, today, SearchWith::index_of(conn.engine()));
+    let every_match = page(SearchWith::index_of(conn.engine()));
     let every_match = keyset_page!(every_match, cadres::sort_key.concat(""), after, desc);
     if conn.engine() == db::Engine::Postgres {
         // PostgreSQL reads each match's row to check the pattern whatever is selected, so a
         // second statement for the page's rows would only add a round trip.
-        return Ok(load_page(
-            conn,
-            every_match.select(CadreRow::as_select()),
-            limit,
-        )?);
+        return Ok(load_page(conn, every_match, limit)?);
     }
     // On SQLite the trigram table gives the matches' ids and `cadres_id_status_sort_idx` each
     // one's status and name without its row, so the matches are sorted by name and id alone and
