@@ -99,7 +99,7 @@ pub async fn run_forever(pool: DbPool, clock: Clock, interval: Duration) {
         let (pool, clock) = (pool.clone(), clock.clone());
         match db::run(&pool, move |conn| {
             crate::memory::release_free_memory();
-            db::maintain_statistics(conn)?;
+            db::maintain_indexes(conn)?;
             run_once(conn, &clock)
         })
         .await

@@ -22,7 +22,7 @@ use super::vocab::{ethnicity_from_text, Category, Degree, Education, Gender, Lev
 use crate::audit::{self, Actor, Event};
 use crate::crypto::DataKey;
 use crate::db::schema::{cadres, units};
-use crate::db::DbConn;
+use crate::db::{self, DbConn};
 use crate::error::ApiError;
 use crate::web::QueryPart;
 use diesel::prelude::*;
@@ -707,6 +707,7 @@ pub fn import(
     ids.extend(service::insert_new(conn, key, &pending)?);
     report.imported = ids.len();
     tallies::count_inserted(conn, &ids)?;
+    db::refresh_statistics(conn)?;
     audit::record(
         conn,
         actor,
