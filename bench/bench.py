@@ -92,7 +92,8 @@ def run_engine(engine, args):
     if engine == "postgres":
         name = f"tongxin_bench_{os.getpid()}"
         psql(args.postgres_url, f"CREATE DATABASE {name}")
-        database_url = re.sub(r"/[^/]*$", "/" + name, args.postgres_url)
+        database_url = urllib.parse.urlunsplit(
+            urllib.parse.urlsplit(args.postgres_url)._replace(path="/" + name))
         drop = lambda: psql(args.postgres_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # noqa: E731
     try:
         print(f"[{engine}] seeding {args.cadres} cadres", file=sys.stderr)

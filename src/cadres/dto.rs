@@ -340,17 +340,6 @@ pub enum StatusFilter {
     All,
 }
 
-impl StatusFilter {
-    /// The one stored status this filter keeps, or none for every status.
-    pub fn only(self) -> Option<&'static str> {
-        match self {
-            StatusFilter::Active => Some("active"),
-            StatusFilter::Archived => Some("archived"),
-            StatusFilter::All => None,
-        }
-    }
-}
-
 /// How a list is ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ToSchema)]
 pub enum CadreSort {

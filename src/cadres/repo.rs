@@ -2,13 +2,12 @@
 
 use chrono::{Months, NaiveDate};
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
 use serde::{Deserialize, Serialize};
 
 use super::dto::CadreFilter;
 use super::model::CadreRow;
 use super::vocab::Category;
-use crate::db::schema::{cadre_search_keys, cadre_tags, cadres};
+use crate::db::schema::{cadre_tags, cadres};
 use crate::db::{DbConn, Engine};
 use crate::text::{fold, like_contains, search_pattern};
 
@@ -144,8 +143,10 @@ macro_rules! filter_cadres {
         use $crate::db::written_in::word;
         let filter: &$crate::cadres::dto::CadreFilter = $filter;
         let mut query = $query;
-        if let Some(status) = filter.status.unwrap_or(StatusFilter::Active).only() {
-            query = query.filter(cadres::status.eq(word(status)));
+        match filter.status.unwrap_or(StatusFilter::Active) {
+            StatusFilter::Active => query = query.filter(cadres::status.eq(word("active"))),
+            StatusFilter::Archived => query = query.filter(cadres::status.eq(word("archived"))),
+            StatusFilter::All => {}
         }
         if let Some(q) = &filter.q {
             let search = $crate::cadres::repo::Search::of(q);
@@ -160,38 +161,18 @@ macro_rules! filter_cadres {
                 query = query.filter(cadres::id.eq_any(matching));
             } else {
                 use diesel::sql_types::{Bool, Text};
-                use $crate::db::schema::cadre_search_keys as keys;
-                // Written as SQL for the reason given at `Search::keys_matching`.
-                let like = |column: &str, pattern: String| {
-                    diesel::dsl::sql::<Bool>(&format!("{column}.search_text LIKE "))
+                // Written as SQL so that diesel does not keep the statement prepared: PostgreSQL
+                // then plans each search with its pattern (a kept statement may be given a
+                // generic plan, which ignores the pattern and may walk the whole table), while
+                // every other statement is kept and planned once.
+                let like = |pattern: String| {
+                    diesel::dsl::sql::<Bool>("cadres.search_text LIKE ")
                         .bind::<Text, _>(pattern)
                         .sql(" ESCAPE '\\'")
                 };
-                let keys_table = $search_with == $crate::cadres::repo::SearchWith::KeysTable
-                    && search.indexable();
-                let (compact, spaced) = search.like_patterns();
-                query = match (keys_table, spaced) {
-                    (false, None) => query.filter(like("cadres", compact)),
-                    (false, Some(spaced)) => {
-                        query.filter(like("cadres", compact).or(like("cadres", spaced)))
-                    }
-                    (true, None) => query.filter(
-                        cadres::id.eq_any(
-                            keys::table
-                                .filter(like("cadre_search_keys", compact))
-                                .select(keys::id),
-                        ),
-                    ),
-                    (true, Some(spaced)) => query.filter(
-                        cadres::id.eq_any(
-                            keys::table
-                                .filter(
-                                    like("cadre_search_keys", compact)
-                                        .or(like("cadre_search_keys", spaced)),
-                                )
-                                .select(keys::id),
-                        ),
-                    ),
+                query = match search.like_patterns() {
+                    (compact, None) => query.filter(like(compact)),
+                    (compact, Some(spaced)) => query.filter(like(compact).or(like(spaced))),
                 };
             }
         }
@@ -260,11 +241,8 @@ pub fn filtered<'a>(
 pub enum SearchWith {
     /// SQLite's FTS5 trigram table, for a query of a trigram or more.
     TrigramTable,
-    /// PostgreSQL's `cadre_search_keys`, whose trigram index serves `LIKE`, for a query of a
-    /// trigram or more.
-    KeysTable,
-    /// `LIKE` on `cadres.search_text`, with no index: it checks the rows another condition found
-    /// (a bounded stretch of the name index), or serves a query of one character.
+    /// `LIKE` on `search_text`: PostgreSQL's trigram index serves it; on SQLite it checks the
+    /// rows another condition found (a bounded stretch of the name index).
     Like,
 }
 
@@ -273,7 +251,7 @@ impl SearchWith {
     pub fn index_of(engine: Engine) -> SearchWith {
         match engine {
             Engine::Sqlite => SearchWith::TrigramTable,
-            Engine::Postgres => SearchWith::KeysTable,
+            Engine::Postgres => SearchWith::Like,
         }
     }
 }
@@ -281,11 +259,10 @@ impl SearchWith {
 /// A text search: a substring of the stored search text, matched with the pattern
 /// `text::search_pattern` makes (marked for short queries, plain for longer ones). Pinyin in the
 /// search text has no spaces, so `luo wei` must find `luowei` too: a query with spaces is also
-/// tried without them. On PostgreSQL the trigram index on `cadre_search_keys.search_text` serves
-/// `LIKE`; on SQLite the FTS5 trigram table `cadre_search` serves a phrase
-/// match (it cannot use `LIKE ... ESCAPE` or two `LIKE`s). A query of one character is too short
-/// for trigrams and is a `LIKE` on `cadres` on both engines: such a query matches many cadres,
-/// and an ordered page stops early.
+/// tried without them. On PostgreSQL the trigram index on `search_text` serves `LIKE`; on SQLite
+/// the FTS5 trigram table `cadre_search` serves a phrase match (it cannot use `LIKE ... ESCAPE`
+/// or two `LIKE`s). A query of one character is too short for trigrams and is a `LIKE` on
+/// `cadres` on both engines: such a query matches many cadres, and an ordered page stops early.
 pub struct Search {
     compact: String,
     spaced: Option<String>,
@@ -328,23 +305,5 @@ impl Search {
             like_contains(&self.compact),
             self.spaced.as_deref().map(like_contains),
         )
-    }
-
-    /// PostgreSQL's search keys that hold the search (`cadre_search_keys`, whose trigram index
-    /// serves `LIKE` for a pattern of a trigram or more). The conditions are written as SQL so
-    /// that diesel does not keep the statement prepared: PostgreSQL then plans each search with
-    /// its pattern (a kept statement may be given a generic plan, which ignores the pattern and
-    /// may walk the whole table), while every other statement is kept and planned once.
-    pub fn keys_matching<'a>(&self) -> cadre_search_keys::BoxedQuery<'a, Db> {
-        let like = |pattern: &str| {
-            diesel::dsl::sql::<Bool>("cadre_search_keys.search_text LIKE ")
-                .bind::<Text, _>(like_contains(pattern))
-                .sql(" ESCAPE '\\'")
-        };
-        let keys = cadre_search_keys::table.into_boxed();
-        match &self.spaced {
-            None => keys.filter(like(&self.compact)),
-            Some(spaced) => keys.filter(like(&self.compact).or(like(spaced))),
-        }
     }
 }

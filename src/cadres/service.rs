@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::dto::{
     CadreFilter, CadrePageParams, CadreSort, CadreView, ProtectedField, RevealRequest, RevealView,
-    StatusFilter, UpdateCadreRequest,
+    UpdateCadreRequest,
 };
 use super::identity::{mask_id_number, mask_phone, parse_id_number};
 use super::model::{CadreColumns, CadreRow};
@@ -20,8 +20,7 @@ use crate::accounts;
 use crate::audit::{self, Actor, Event};
 use crate::crypto::DataKey;
 use crate::db::schema::cadres;
-use crate::db::written_in::{self, word};
-use crate::db::{self, DbConn};
+use crate::db::{self, written_in, DbConn};
 use crate::error::ApiError;
 use crate::text::{fold, initials_of, pinyin_of, search_text};
 use crate::web::Page;
@@ -656,29 +655,25 @@ fn timestamp_key(t: NaiveDateTime) -> String {
 /// Orders a cadre query by `column` then id and, after a cursor `(key, id)`, starts the page just
 /// past it. The bound on `column` alone comes first so that both engines seek the sort index to
 /// the cursor: with only `column > key OR (column = key AND id > id)` they read the index from
-/// its start, and a late page would cost more than the first. The id column is `cadres::id`
-/// unless given (a table of the cadres' search keys has its own).
+/// its start, and a late page would cost more than the first.
 macro_rules! keyset_page {
-    ($query:expr, $column:expr, $after:expr, $desc:expr) => {
-        $crate::cadres::service::keyset_page!($query, $column, cadres::id, $after, $desc)
-    };
-    ($query:expr, $column:expr, $id:expr, $after:expr, $desc:expr) => {{
+    ($query:expr, $column:expr, $after:expr, $desc:expr) => {{
         let mut query = $query;
         if let Some((key, id)) = $after {
             query = if $desc {
                 query
                     .filter($column.le(key.clone()))
-                    .filter($column.lt(key).or($id.lt(id)))
+                    .filter($column.lt(key).or(cadres::id.lt(id)))
             } else {
                 query
                     .filter($column.ge(key.clone()))
-                    .filter($column.gt(key).or($id.gt(id)))
+                    .filter($column.gt(key).or(cadres::id.gt(id)))
             };
         }
         if $desc {
-            query.order(($column.desc(), $id.desc()))
+            query.order(($column.desc(), cadres::id.desc()))
         } else {
-            query.order(($column.asc(), $id.asc()))
+            query.order(($column.asc(), cadres::id.asc()))
         }
     }};
 }
@@ -875,13 +870,11 @@ fn search_by_name(
     if walked.len() as i64 > limit || end.is_none() {
         return Ok(walked);
     }
-    if conn.engine() == db::Engine::Postgres && !narrows_beyond_status_and_text(filter) {
-        return Ok(search_keys_page(conn, filter, after, limit, desc)?);
-    }
     let every_match = page(SearchWith::index_of(conn.engine()));
     let every_match = keyset_page!(every_match, cadres::sort_key.concat(""), after, desc);
     if conn.engine() == db::Engine::Postgres {
-        // Another condition must be checked on each match's row: one statement reads them.
+        // PostgreSQL reads each match's row to check the pattern whatever is selected, so a
+        // second statement for the page's rows would only add a round trip.
         return Ok(load_page(conn, every_match, limit)?);
     }
     // On SQLite the trigram table gives the matches' ids and `cadres_id_status_sort_idx` each
@@ -889,74 +882,15 @@ fn search_by_name(
     // only the page's rows are read: reading and sorting every match's whole row cost about
     // three times as much (2,923 matches of 100,000 cadres: 12 ms against 4 ms).
     let ids: Vec<i64> = written_in::limit(every_match.select(cadres::id), limit + 1).load(conn)?;
-    Ok(rows_in_order(conn, &ids)?)
-}
-
-/// The cadres of a page whose ids are known, in the ids' order.
-fn rows_in_order(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<CadreRow>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let mut rows: Vec<CadreRow> = cadres::table
-        .filter(cadres::id.eq_any(ids))
+        .filter(cadres::id.eq_any(&ids))
         .select(CadreRow::as_select())
         .load(conn)?;
     rows.sort_by_key(|row| ids.iter().position(|&id| id == row.id));
     Ok(rows)
-}
-
-/// Whether the filter holds a condition besides the status and the text, which the search keys
-/// cannot check. Destructured whole, so that a new condition must be placed here.
-fn narrows_beyond_status_and_text(filter: &CadreFilter) -> bool {
-    let CadreFilter {
-        q: _,
-        status: _,
-        age_at: _,
-        party,
-        category,
-        gender,
-        ethnicity,
-        level,
-        unit_id,
-        education,
-        tag,
-        age_min,
-        age_max,
-    } = filter;
-    party.is_some()
-        || category.is_some()
-        || gender.is_some()
-        || ethnicity.is_some()
-        || level.is_some()
-        || unit_id.is_some()
-        || education.is_some()
-        || tag.is_some()
-        || age_min.is_some()
-        || age_max.is_some()
-}
-
-/// PostgreSQL: a page of a search in name order, on a status, from every match. The matches are
-/// checked, sorted and cut to the page in `cadre_search_keys`, whose narrow rows carry the
-/// trigram index; then the page's cadres are read. Sorting the matches' whole rows cost 1.9 to
-/// 2.5 times as much for a pattern of 2,923 matches at 100,000 cadres.
-fn search_keys_page(
-    conn: &mut DbConn,
-    filter: &CadreFilter,
-    after: Option<(String, i64)>,
-    limit: i64,
-    desc: bool,
-) -> QueryResult<Vec<CadreRow>> {
-    use crate::db::schema::cadre_search_keys as keys;
-    let search = Search::of(filter.q.as_deref().unwrap_or_default());
-    let mut matches = search.keys_matching();
-    if let Some(status) = filter.status.unwrap_or(StatusFilter::Active).only() {
-        matches = matches.filter(keys::status.eq(word(status)));
-    }
-    let ids: Vec<i64> = keyset_page!(matches, keys::sort_key, keys::id, after, desc)
-        .select(keys::id)
-        .limit(limit + 1)
-        .load(conn)?;
-    rows_in_order(conn, &ids)
 }
 
 /// Categories of a profile as labels, for exports.

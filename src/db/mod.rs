@@ -349,7 +349,7 @@ pub fn refresh_statistics(conn: &mut DbConn) -> QueryResult<()> {
 /// Entering them one by one instead (`fastupdate = off`) made the seed 2.3 times as slow.
 /// Autovacuum merges the list too, but only when it next visits the table.
 const MERGE_PENDING_SEARCH_ENTRIES: &str =
-    "SELECT gin_clean_pending_list('cadre_search_keys_trgm_idx'::regclass);";
+    "SELECT gin_clean_pending_list('cadres_search_text_trgm_idx'::regclass);";
 
 /// The periodic job's upkeep of the indexes between bulk loads. SQLite: `PRAGMA optimize`
 /// analyses only tables whose size changed a lot since they were last analysed, within the same

@@ -99,21 +99,9 @@ diesel::table! {
 
 diesel::table! {
     /// SQLite only: the FTS5 trigram index over `cadres.search_text` (`rowid` is the cadre's id),
-    /// kept in step by triggers. PostgreSQL's is `cadre_search_keys`.
+    /// kept in step by triggers. PostgreSQL indexes the column itself with pg_trgm.
     cadre_search (rowid) {
         rowid -> BigInt,
-        search_text -> Text,
-    }
-}
-
-diesel::table! {
-    /// PostgreSQL only: each cadre's status, name order and search text, with the pg_trgm index
-    /// on `search_text`, kept in step by triggers: a search sorts its matches by name from these
-    /// narrow rows and reads only its page's cadres.
-    cadre_search_keys (id) {
-        id -> BigInt,
-        status -> Text,
-        sort_key -> Text,
         search_text -> Text,
     }
 }
@@ -693,7 +681,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_chain,
     cadres,
     cadre_search,
-    cadre_search_keys,
     cadre_tags,
     cadre_tallies,
     cadre_records,

@@ -675,7 +675,7 @@ async fn searches_page_in_name_order_whether_matches_come_early_or_late() {
         f.app.execute("CREATE EXTENSION IF NOT EXISTS pgstattuple");
         assert_eq!(
             f.app.count(
-                "SELECT pending_tuples AS n FROM pgstatginindex('cadre_search_keys_trgm_idx')"
+                "SELECT pending_tuples AS n FROM pgstatginindex('cadres_search_text_trgm_idx')"
             ),
             0
         );

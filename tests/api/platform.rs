@@ -153,13 +153,12 @@ fn columns(conn: &mut tongxin::db::DbConn, postgres: bool) -> Vec<(String, Strin
         #[diesel(sql_type = diesel::sql_types::Bool)]
         nullable: bool,
     }
-    // The search index is each engine's own: on SQLite `cadre_search` and its shadow tables
-    // (FTS5), on PostgreSQL `cadre_search_keys` (a narrow table with a pg_trgm index).
+    // `cadre_search` and its shadow tables are SQLite's FTS5 search index; PostgreSQL indexes
+    // `cadres.search_text` itself.
     let sql = if postgres {
         "SELECT table_name::text AS table_name, column_name::text AS column_name, \
          (is_nullable = 'YES') AS nullable FROM information_schema.columns \
-         WHERE table_schema = 'public' AND table_name NOT LIKE '\\_\\_diesel%' \
-         AND table_name <> 'cadre_search_keys'"
+         WHERE table_schema = 'public' AND table_name NOT LIKE '\\_\\_diesel%'"
     } else {
         "SELECT m.name AS table_name, p.name AS column_name, (p.\"notnull\" = 0 AND p.pk = 0) AS nullable \
          FROM sqlite_master m JOIN pragma_table_info(m.name) p \
