@@ -1,8 +1,9 @@
 //! Database access for both engines: one connection type over PostgreSQL and SQLite, a pool
 //! that picks the engine by URL, the embedded migrations, and `run`/`write`, which move every
-//! query off the async workers: reads onto the blocking pool, writes onto the pool's writers'
-//! thread (`writer`).
+//! query off the async workers: reads onto the pool's reader threads (`readers`), writes onto
+//! its writers' thread (`writer`).
 
+pub mod readers;
 pub mod schema;
 pub mod wal_checkpoint;
 pub mod writer;
@@ -12,7 +13,6 @@ use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use actix_web::web;
 use diesel::backend::Backend;
 use diesel::connection::SimpleConnection;
 use diesel::connection::TransactionManager;
@@ -62,6 +62,7 @@ macro_rules! on_engine {
 #[derive(Clone)]
 pub struct DbPool {
     connections: Pool<ConnectionManager>,
+    reads: readers::ReadQueue,
     writes: writer::WriteQueue,
     /// Set for a SQLite file; stops with the last clone of the pool.
     _checkpointer: Option<wal_checkpoint::Checkpointer>,
@@ -179,6 +180,7 @@ pub fn build_pool(url: &str, max_size: u32, checkout_timeout: Duration) -> DbPoo
             // `checked_out` checks a connection only when it may have gone stale.
             .test_on_check_out(false)
             .build_unchecked(manager.clone()),
+        reads: readers::ReadQueue::start(max_size, checkout_timeout),
         writes: writer::WriteQueue::start(writer::Writer::new(ConnectionManager {
             url: writer::connect_url(url, engine, checkout_timeout),
             ..manager
@@ -196,33 +198,28 @@ pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, Box<dyn std::error::Err
     Ok(applied.iter().map(ToString::to_string).collect())
 }
 
-/// Runs `f` with a pooled connection on the blocking thread pool.
+/// Runs `f` with a pooled connection on a reader thread, inside the caller's span (what it logs
+/// carries the request's id).
 pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    let pool = pool.clone();
-    on_blocking_pool(move || with_connection(&pool, f)).await
-}
-
-/// Runs `f` on the blocking pool inside the caller's span, so that what it logs carries the
-/// request's id.
-async fn on_blocking_pool<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
+    let connections = pool.connections.clone();
     let span = tracing::Span::current();
-    web::block(move || span.in_scope(f))
+    pool.reads
+        .run(move |wait| span.in_scope(|| with_connection(&connections, wait, f)))
         .await
-        .map_err(|_| ApiError::internal("database task was cancelled"))?
 }
 
-/// Runs `f` with a checked-out connection, and notes whether it left the connection trusted.
+/// Runs `f` with a connection checked out within `wait`, and notes whether it left the
+/// connection trusted.
 fn with_connection<T>(
-    pool: &DbPool,
+    pool: &Pool<ConnectionManager>,
+    wait: Duration,
     f: impl FnOnce(&mut DbConn) -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
-    let mut conn = checked_out(pool)?;
+    let mut conn = checked_out(pool, wait)?;
     let result = f(&mut conn);
     PooledConnection::extensions_mut(&mut conn).insert(LastGood::after(&result));
     result
@@ -257,10 +254,16 @@ impl LastGood {
 
 /// A pooled connection that is trusted or has just answered a check. One that fails the check
 /// is retired (marked broken, so the pool drops it rather than taking it back) and the next
-/// is tried: after an outage, a pool's worth of stale connections is cleared at once.
-fn checked_out(pool: &DbPool) -> Result<PooledConnection<ConnectionManager>, ApiError> {
+/// is tried: after an outage, a pool's worth of stale connections is cleared at once. An idle
+/// connection is taken even when `wait` is over; a new one is waited for until then.
+fn checked_out(
+    pool: &Pool<ConnectionManager>,
+    wait: Duration,
+) -> Result<PooledConnection<ConnectionManager>, ApiError> {
+    let deadline = Instant::now() + wait;
     for _ in 0..=pool.max_size() {
-        let mut conn = pool.get().map_err(ApiError::from_pool)?;
+        let left = deadline.saturating_duration_since(Instant::now());
+        let mut conn = pool.get_timeout(left).map_err(ApiError::from_pool)?;
         let trusted = PooledConnection::extensions(&conn)
             .get::<LastGood>()
             .is_some_and(LastGood::trusted);
@@ -476,6 +479,25 @@ mod tests {
         fn make_writer(&'a self) -> CapturedLog {
             self.clone()
         }
+    }
+
+    #[test]
+    fn a_read_waits_for_a_connection_only_as_long_as_it_is_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = build_pool(
+            dir.path().join("wait.db").to_str().unwrap(),
+            1,
+            Duration::from_secs(30),
+        );
+        let held = pool.connections.get().unwrap();
+        let started = Instant::now();
+        let answer = with_connection(&pool.connections, Duration::from_millis(50), |_| Ok(()));
+        assert!(matches!(answer, Err(ApiError::Unavailable)), "{answer:?}");
+        // Not the pool's own 30 s.
+        assert!(started.elapsed() < Duration::from_secs(5));
+        drop(held);
+        // A free connection is taken even when no time is left.
+        with_connection(&pool.connections, Duration::ZERO, |_| Ok(())).unwrap();
     }
 
     #[test]
