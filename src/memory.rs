@@ -17,7 +17,7 @@ pub fn release_free_memory() {
 
 /// Caps glibc's arenas at one per core, unless the operator set `MALLOC_ARENA_MAX`. By default
 /// glibc gives up to eight per core, one to each new thread that allocates while the others are
-/// in use (the HTTP workers, the blocking pool's threads, the writers' and the hashing threads),
+/// in use (the HTTP workers, the reader threads, the writers' and the hashing threads),
 /// and each arena keeps what its threads freed. After the benchmark's load scenarios the server
 /// held 210 MB at its peak with the default and 159 MB with two arenas on two cores, for about
 /// 7 % of a filtered list's rate on PostgreSQL (docs/operations.md). Call it first in `main`,
