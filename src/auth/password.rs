@@ -322,12 +322,10 @@ mod tests {
         assert!(!verify_password_in(&mut memory, "x", "not a hash"));
     }
 
-    /// A thread's nice value, from its `/proc/…/stat` (the 19th field; the name, the 2nd, is in
-    /// parentheses and may hold spaces).
-    /// A thread's scheduling policy (`SCHED_*`), field 41 of its `stat`.
+    /// A thread's scheduling policy (`SCHED_*`), from its `/proc/…/stat` (the 41st field; the
+    /// name, the 2nd, is in parentheses and may hold spaces, and the 3rd follows it).
     fn scheduling_policy(stat_path: &std::path::Path) -> i32 {
         let stat = std::fs::read_to_string(stat_path).unwrap();
-        // Fields are counted from the state, the third, after the parenthesised name.
         let after_name = &stat[stat.rfind(')').unwrap() + 1..];
         after_name
             .split_whitespace()

@@ -7,9 +7,9 @@
 //! takes a read finds a connection free, and the queue is shared by the HTTP workers, so a read
 //! waits behind the reads that came before it rather than behind its own worker's.
 //!
-//! A read that waited in the queue longer than the pool's checkout timeout answers 503 as a read
-//! that could not get a connection in that time did before: under an outage or an overload the
-//! answers stay bounded in time.
+//! A read gets only what its time in the queue left of the pool's checkout timeout to wait for a
+//! connection (`db::checked_out`), and answers 503 if none comes by then: under an outage or an
+//! overload a request still answers within the checkout timeout, as when it waited in r2d2.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{mpsc, Arc};
@@ -107,7 +107,7 @@ mod tests {
         });
         let first = first.unwrap();
         assert!(
-            first > Duration::from_millis(100) && first <= Duration::from_millis(200),
+            first > Duration::ZERO && first <= Duration::from_millis(200),
             "{first:?}"
         );
         // It waited 300 ms behind the first read on the only thread.
@@ -118,15 +118,11 @@ mod tests {
     fn reads_run_side_by_side_on_as_many_threads_as_started() {
         let reads = ReadQueue::start(2, Duration::from_secs(1));
         let (signal, signalled) = mpsc::channel();
-        let signalled = parking_lot::Mutex::new(signalled);
         let (waited, signalled_other) = block_on(async {
             futures_util::future::join(
                 reads.run(move |_| {
                     // On one thread this would wait in vain: the signal comes from the other read.
-                    Ok(signalled
-                        .lock()
-                        .recv_timeout(Duration::from_secs(5))
-                        .is_ok())
+                    Ok(signalled.recv_timeout(Duration::from_secs(5)).is_ok())
                 }),
                 reads.run(move |_| {
                     Ok(signal.send(()).is_ok()
