@@ -13,7 +13,7 @@ use rand::Rng;
 use serde_json::json;
 use tongxin::audit::{self, Actor, Event};
 use tongxin::cadres::dto::CadreFilter;
-use tongxin::cadres::model::CadreRow;
+use tongxin::cadres::model::CadreViewRow;
 use tongxin::cadres::repo::{self, SearchWith};
 use tongxin::db::schema::cadres;
 use tongxin::db::{self, DbConn};
@@ -66,7 +66,7 @@ fn run(conn: &mut DbConn, scenario: &str, highest_id: i64, phc: &str) {
     match scenario {
         // What `GET /cadres/{id}` reads.
         "point" => {
-            repo::find(conn, id).expect("point read");
+            repo::find_view(conn, id).expect("point read");
         }
         // What `GET /cadres?party=jiusan&sort=-birth_date&limit=20` reads for the page.
         "list" => {
@@ -76,10 +76,10 @@ fn run(conn: &mut DbConn, scenario: &str, highest_id: i64, phc: &str) {
                 chrono::Utc::now().date_naive(),
                 SearchWith::TrigramTable,
             )
-            .select(CadreRow::as_select())
+            .select(CadreViewRow::as_select())
             .order((cadres::birth_date.desc(), cadres::id.desc()))
             .limit(21)
-            .load::<CadreRow>(conn)
+            .load::<CadreViewRow>(conn)
             .expect("list page");
         }
         // An update of one cadre with its audit event, in one transaction.

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::dto::CadreFilter;
-use super::model::CadreRow;
+use super::model::{CadreRow, CadreViewRow};
 use super::vocab::Category;
 use crate::db::schema::{cadre_tags, cadres};
 use crate::db::{DbConn, Engine};
@@ -24,6 +24,15 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<CadreRow>> {
     crate::on_engine!(conn, |native| cadres::table
         .find(id)
         .select(CadreRow::as_select())
+        .get_result(native)
+        .optional())
+}
+
+/// What a cadre's view shows (`service::get`), on the engine's own connection as [`find`].
+pub fn find_view(conn: &mut DbConn, id: i64) -> QueryResult<Option<CadreViewRow>> {
+    crate::on_engine!(conn, |native| cadres::table
+        .find(id)
+        .select(CadreViewRow::as_select())
         .get_result(native)
         .optional())
 }
@@ -61,10 +70,10 @@ impl Tags {
     /// `tag_lists`. Both are written with the rows of `cadre_tags` (which the filters read), so
     /// that a cadre or a page of cadres is read in one statement. `None` if `tag_lists` is not
     /// what [`tag_lists_json`] writes.
-    pub fn of_row(row: &CadreRow) -> Option<Tags> {
-        let lists: TagLists<Vec<String>> = serde_json::from_str(&row.tag_lists).ok()?;
+    pub fn of_columns(category_mask: i32, tag_lists: &str) -> Option<Tags> {
+        let lists: TagLists<Vec<String>> = serde_json::from_str(tag_lists).ok()?;
         Some(Tags {
-            categories: Category::in_mask(row.category_mask).collect(),
+            categories: Category::in_mask(category_mask).collect(),
             sectors: lists.sectors,
             expertise: lists.expertise,
         })

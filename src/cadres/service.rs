@@ -12,7 +12,7 @@ use super::dto::{
     UpdateCadreRequest,
 };
 use super::identity::{mask_id_number, mask_phone, parse_id_number};
-use super::model::{CadreColumns, CadreRow};
+use super::model::{CadreColumns, CadreRow, CadreViewRow};
 use super::profile::{age_on, Profile};
 use super::repo::{self, Search, SearchWith, Tags};
 use super::vocab::{ethnicity_label, Category, Degree, Education, Gender, Level, Party, Status};
@@ -43,13 +43,13 @@ fn corrupt(field: &str) -> ApiError {
     ApiError::internal(format!("stored cadre {field} is not a known value"))
 }
 
-fn tags_of(row: &CadreRow) -> Result<Tags, ApiError> {
-    Tags::of_row(row).ok_or_else(|| corrupt("tag_lists"))
+fn tags_of(category_mask: i32, tag_lists: &str) -> Result<Tags, ApiError> {
+    Tags::of_columns(category_mask, tag_lists).ok_or_else(|| corrupt("tag_lists"))
 }
 
 /// Reads a stored row back into a profile, decrypting the protected fields.
 pub fn profile_of(key: &DataKey, row: &CadreRow) -> Result<Profile, ApiError> {
-    let tags = tags_of(row)?;
+    let tags = tags_of(row.category_mask, &row.tag_lists)?;
     Ok(Profile {
         name: row.name.clone(),
         former_name: row.former_name.clone(),
@@ -264,8 +264,8 @@ pub fn insert_new(
     Ok(ids)
 }
 
-pub fn view(row: CadreRow, today: NaiveDate) -> Result<CadreView, ApiError> {
-    let tags = tags_of(&row)?;
+pub fn view(row: CadreViewRow, today: NaiveDate) -> Result<CadreView, ApiError> {
+    let tags = tags_of(row.category_mask, &row.tag_lists)?;
     let gender = Gender::parse(&row.gender).ok_or_else(|| corrupt("gender"))?;
     let party = Party::parse(&row.party).ok_or_else(|| corrupt("party"))?;
     let level = Level::parse(&row.level).ok_or_else(|| corrupt("level"))?;
@@ -314,7 +314,7 @@ pub fn view(row: CadreRow, today: NaiveDate) -> Result<CadreView, ApiError> {
 }
 
 pub fn get(conn: &mut DbConn, id: i64) -> Result<CadreView, ApiError> {
-    let row = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    let row = repo::find_view(conn, id)?.ok_or(ApiError::NotFound)?;
     view(row, today())
 }
 
@@ -436,8 +436,8 @@ pub fn prepare_update(
     let indexed = IndexedChanges::between(&stored, &row);
     let tags = profile.tags();
     let today = today();
-    let before = view(stored, today)?;
-    let after = view(row.clone(), today)?;
+    let before = view(stored.into(), today)?;
+    let after = view(row.clone().into(), today)?;
     Ok(PreparedEdit {
         row,
         indexed,
@@ -718,17 +718,19 @@ fn page_rows<'a>(
     filter: &CadreFilter,
     today: NaiveDate,
     search_with: SearchWith,
-) -> diesel::dsl::Select<cadres::BoxedQuery<'a, repo::Db>, diesel::dsl::AsSelect<CadreRow, repo::Db>>
-{
-    repo::filtered(filter, today, search_with).select(CadreRow::as_select())
+) -> diesel::dsl::Select<
+    cadres::BoxedQuery<'a, repo::Db>,
+    diesel::dsl::AsSelect<CadreViewRow, repo::Db>,
+> {
+    repo::filtered(filter, today, search_with).select(CadreViewRow::as_select())
 }
 
 /// Loads `limit` rows of an ordered page and one more, which tells whether another page follows.
 /// The limit is written into the SQL (`db::written_in`), so the page's statement keeps its plan.
-fn load_page<C, Q>(conn: &mut C, page: Q, limit: i64) -> QueryResult<Vec<CadreRow>>
+fn load_page<C, Q>(conn: &mut C, page: Q, limit: i64) -> QueryResult<Vec<CadreViewRow>>
 where
     C: diesel::Connection,
-    for<'q> written_in::LimitWrittenIn<Q>: diesel::query_dsl::LoadQuery<'q, C, CadreRow>,
+    for<'q> written_in::LimitWrittenIn<Q>: diesel::query_dsl::LoadQuery<'q, C, CadreViewRow>,
 {
     written_in::limit(page, limit + 1).load(conn)
 }
@@ -752,7 +754,7 @@ pub fn list(
         .as_deref()
         .is_some_and(|q| Search::of(q).indexable());
     let by_name = matches!(sort, CadreSort::Name | CadreSort::NameDesc);
-    let mut rows: Vec<CadreRow> = if by_name && indexed_search {
+    let mut rows: Vec<CadreViewRow> = if by_name && indexed_search {
         search_by_name(
             conn,
             filter,
@@ -766,7 +768,7 @@ pub fn list(
         // its SQL text once, for the statement cache's key, rather than on every pass over it.
         crate::on_engine!(conn, |native| {
             let page = repo::filter_cadres!(cadres::table.into_boxed(), filter, today, search_with)
-                .select(CadreRow::as_select());
+                .select(CadreViewRow::as_select());
             let page = match sort {
                 CadreSort::Name | CadreSort::NameDesc => {
                     keyset_page!(page, cadres::sort_key, after, sort == CadreSort::NameDesc)
@@ -838,7 +840,7 @@ fn search_by_name(
     after: Option<(String, i64)>,
     limit: i64,
     desc: bool,
-) -> Result<Vec<CadreRow>, ApiError> {
+) -> Result<Vec<CadreViewRow>, ApiError> {
     let page = |search_with| page_rows(filter, today, search_with);
     let status_only = CadreFilter {
         status: filter.status,
@@ -885,9 +887,9 @@ fn search_by_name(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut rows: Vec<CadreRow> = cadres::table
+    let mut rows: Vec<CadreViewRow> = cadres::table
         .filter(cadres::id.eq_any(&ids))
-        .select(CadreRow::as_select())
+        .select(CadreViewRow::as_select())
         .load(conn)?;
     rows.sort_by_key(|row| ids.iter().position(|&id| id == row.id));
     Ok(rows)

@@ -962,9 +962,9 @@ pub fn export(
     let mut count = 0;
     loop {
         let query = repo::filtered(filter, today, repo::SearchWith::index_of(conn.engine()))
-            .select(super::model::CadreRow::as_select())
+            .select(super::model::CadreViewRow::as_select())
             .limit(EXPORT_BATCH);
-        let rows: Vec<super::model::CadreRow> =
+        let rows: Vec<super::model::CadreViewRow> =
             service::keyset_page!(query, cadres::sort_key, after.take(), false).load(conn)?;
         count += rows.len();
         if count > MAX_EXPORT_ROWS {
