@@ -481,6 +481,30 @@ mod tests {
         }
     }
 
+    /// The bundled SQLite is built as `.cargo/config.toml` asks: a page cache per connection
+    /// (without `ENABLE_MEMORY_MANAGEMENT`, whose one shared cache the reader threads queued on)
+    /// and no global memory statistics (another lock on every allocation).
+    #[test]
+    fn sqlite_is_built_with_a_page_cache_per_connection() {
+        #[derive(QueryableByName)]
+        struct CompileOption {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            compile_options: String,
+        }
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        let options: Vec<String> = diesel::sql_query("PRAGMA compile_options")
+            .load::<CompileOption>(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|option| option.compile_options)
+            .collect();
+        let has = |option: &str| options.iter().any(|o| o == option);
+        assert!(
+            has("THREADSAFE=1") && !has("ENABLE_MEMORY_MANAGEMENT") && has("DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
+    }
+
     #[test]
     fn a_read_waits_for_a_connection_only_as_long_as_it_is_given() {
         let dir = tempfile::tempdir().unwrap();
