@@ -245,6 +245,28 @@ pub fn filtered<'a>(
     filter_cadres!(cadres::table.into_boxed(), filter, today, search_with)
 }
 
+/// The cadres SQLite's trigram table finds for the search, before any other condition, when
+/// they are `count` or fewer: reading and sorting so few costs what their number costs, so a
+/// search can tell matches cheap to read every one of from matches better found by a walk in
+/// order (`service::search_by_name`). None when there are more, or the table cannot serve the
+/// search.
+pub fn text_matches_if_few(
+    conn: &mut DbConn,
+    search: &Search,
+    count: i64,
+) -> QueryResult<Option<Vec<i64>>> {
+    use crate::db::schema::cadre_search;
+    use diesel::sql_types::{Bool, Text};
+    let Some(fts_query) = search.fts_query(SearchWith::TrigramTable) else {
+        return Ok(None);
+    };
+    let matching = cadre_search::table
+        .filter(diesel::dsl::sql::<Bool>("cadre_search MATCH ").bind::<Text, _>(fts_query))
+        .select(cadre_search::rowid);
+    let found: Vec<i64> = crate::db::written_in::limit(matching, count + 1).load(conn)?;
+    Ok((found.len() as i64 <= count).then_some(found))
+}
+
 /// How a text search finds its rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SearchWith {

@@ -649,22 +649,22 @@ async fn search_index_answers_short_queries_and_follows_edits() {
 }
 
 /// Every page of a search in name order, both ways, against the register's own name order:
-/// matches that come first in name order (the bounded walk of the name index finds a page) and
-/// matches that come after 560 others, more than the walk reads (they are read through the
-/// search index instead).
+/// 1,060 matches that come first in name order, more than SQLite sorts at once (the bounded walk
+/// of the name index finds a page), and 40 that come after them, more than the walk reads (they
+/// are read through the search index instead).
 #[actix_web::test]
 async fn searches_page_in_name_order_whether_matches_come_early_or_late() {
     let f = crate::transfer::fixture_with_township().await;
     const GIVEN: [&str; 6] = ["兰", "敏", "强", "峰", "涛", "霞"];
     let name = |n: u64| -> String {
         let given = GIVEN[n as usize % GIVEN.len()];
-        if n < 560 {
+        if n < 1_060 {
             format!("阿依{given}")
         } else {
             format!("张伟{given}")
         }
     };
-    let rows: Vec<String> = (0..600)
+    let rows: Vec<String> = (0..1_100)
         .map(|n| crate::transfer::numbered_row(n, &name(n), "教育").0)
         .collect();
     let imported =
@@ -697,7 +697,7 @@ async fn searches_page_in_name_order_whether_matches_come_early_or_late() {
         };
         path = format!("/cadres?sort=name&limit=200&cursor={next}");
     }
-    assert_eq!(in_order.len(), 600);
+    assert_eq!(in_order.len(), 1_100);
 
     for (q, prefix) in [
         ("阿依", "阿依"),
@@ -731,7 +731,7 @@ async fn searches_page_in_name_order_whether_matches_come_early_or_late() {
                         .map(|c| c["id"].as_i64().unwrap()),
                 );
                 match page["next_cursor"].as_str() {
-                    Some(next) if found.len() < 600 => cursor = Some(next.to_owned()),
+                    Some(next) if found.len() < 1_100 => cursor = Some(next.to_owned()),
                     _ => break,
                 }
             }
