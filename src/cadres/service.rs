@@ -913,8 +913,9 @@ fn search_by_name(
     }
     // On SQLite the trigram table (or the ids read from it above) gives the matches' ids and
     // `cadres_id_status_sort_idx` each one's status and name without its row, so the matches
-    // are sorted by name and id alone and only the page's rows are read: reading and sorting every match's whole row cost about
-    // three times as much (2,923 matches of 100,000 cadres: 12 ms against 4 ms).
+    // are sorted by name and id alone and only the page's rows are read: reading and sorting
+    // every match's whole row cost about three times as much (2,923 matches of 100,000
+    // cadres: 12 ms against 4 ms).
     let ids: Vec<i64> = written_in::limit(every_match.select(cadres::id), limit + 1).load(conn)?;
     if ids.is_empty() {
         return Ok(Vec::new());
