@@ -841,8 +841,9 @@ const FEW_MATCHES: i64 = 1_000;
 /// give, so that no plan walks. Before the walk, each engine reads at most [`FEW_MATCHES`]
 /// matches through its search index; when that is all of them, as for most names, they are
 /// sorted at once, without the walk (which would mostly have found no page) or a second pass
-/// over the index: SQLite reads the ids from its trigram table, PostgreSQL the ids and names of
-/// the matches that meet the whole filter ([`few_matches_page`]).
+/// over the index: SQLite reads the ids from its trigram table ([`few_matches_page_sqlite`]),
+/// PostgreSQL the ids and names of the matches that meet the whole filter
+/// ([`few_matches_page_postgres`]).
 fn search_by_name(
     conn: &mut DbConn,
     filter: &CadreFilter,
@@ -851,80 +852,94 @@ fn search_by_name(
     limit: i64,
     desc: bool,
 ) -> Result<Vec<CadreViewRow>, ApiError> {
-    if conn.engine() == db::Engine::Postgres {
-        if let Some(rows) = few_matches_page(conn, filter, today, after.as_ref(), limit, desc)? {
-            return Ok(rows);
+    let few_matches = match conn.engine() {
+        db::Engine::Sqlite => {
+            few_matches_page_sqlite(conn, filter, today, after.as_ref(), limit, desc)?
         }
+        db::Engine::Postgres => {
+            few_matches_page_postgres(conn, filter, today, after.as_ref(), limit, desc)?
+        }
+    };
+    if let Some(rows) = few_matches {
+        return Ok(rows);
     }
     let page = |search_with| page_rows(filter, today, search_with);
-    let few_matches = match filter.q.as_deref() {
-        Some(q) if conn.engine() == db::Engine::Sqlite => {
-            repo::text_matches_if_few(conn, &Search::of(q), FEW_MATCHES)?
-        }
-        _ => None,
+    let status_only = CadreFilter {
+        status: filter.status,
+        ..CadreFilter::default()
     };
-    if few_matches.is_none() {
-        let status_only = CadreFilter {
-            status: filter.status,
-            ..CadreFilter::default()
-        };
-        // Where the walk ends: the row SEARCH_WALK_ROWS further on in order, if there is one.
-        let end: Option<(String, i64)> = keyset_page!(
-            repo::filtered(&status_only, today, SearchWith::Like),
-            cadres::sort_key,
-            after.clone(),
-            desc
-        )
-        .select((cadres::sort_key, cadres::id))
-        .offset(SEARCH_WALK_ROWS)
-        .limit(1)
-        .first(conn)
-        .optional()?;
-        let walk = keyset_page!(
-            page(SearchWith::Like),
-            cadres::sort_key,
-            after.clone(),
-            desc
-        );
-        let walked = load_page(
-            conn,
-            keyset_until!(walk, cadres::sort_key, end.clone(), desc),
-            limit,
-        )?;
-        if walked.len() as i64 > limit || end.is_none() {
-            return Ok(walked);
-        }
+    // Where the walk ends: the row SEARCH_WALK_ROWS further on in order, if there is one.
+    let end: Option<(String, i64)> = keyset_page!(
+        repo::filtered(&status_only, today, SearchWith::Like),
+        cadres::sort_key,
+        after.clone(),
+        desc
+    )
+    .select((cadres::sort_key, cadres::id))
+    .offset(SEARCH_WALK_ROWS)
+    .limit(1)
+    .first(conn)
+    .optional()?;
+    let walk = keyset_page!(
+        page(SearchWith::Like),
+        cadres::sort_key,
+        after.clone(),
+        desc
+    );
+    let walked = load_page(
+        conn,
+        keyset_until!(walk, cadres::sort_key, end.clone(), desc),
+        limit,
+    )?;
+    if walked.len() as i64 > limit || end.is_none() {
+        return Ok(walked);
     }
-    let every_match = match few_matches {
-        Some(ids) => {
-            // The ids as one JSON array, so that the statement is the same for any number.
-            let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
-            let among_ids = diesel::dsl::sql::<diesel::sql_types::Bool>(
-                "cadres.id IN (SELECT value FROM json_each(",
-            )
-            .bind::<diesel::sql_types::Text, _>(format!("[{}]", ids.join(",")))
-            .sql("))");
-            let without_text = CadreFilter {
-                q: None,
-                ..filter.clone()
-            };
-            page_rows(&without_text, today, SearchWith::Like).filter(among_ids)
-        }
-        None => page(SearchWith::index_of(conn.engine())),
-    };
+    let every_match = page(SearchWith::index_of(conn.engine()));
     let every_match = keyset_page!(every_match, cadres::sort_key.concat(""), after, desc);
     if conn.engine() == db::Engine::Postgres {
         // PostgreSQL reads each match's row to check the pattern whatever is selected, so a
         // second statement for the page's rows would only add a round trip.
         return Ok(load_page(conn, every_match, limit)?);
     }
-    // On SQLite the trigram table (or the ids read from it above) gives the matches' ids and
-    // `cadres_id_status_sort_idx` each one's status and name without its row, so the matches
-    // are sorted by name and id alone and only the page's rows are read: reading and sorting
-    // every match's whole row cost about three times as much (2,923 matches of 100,000
-    // cadres: 12 ms against 4 ms).
+    // On SQLite the trigram table gives the matches' ids and `cadres_id_status_sort_idx` each
+    // one's status and name without its row, so the matches are sorted by name and id alone and
+    // only the page's rows are read: reading and sorting every match's whole row cost about
+    // three times as much (2,923 matches of 100,000 cadres: 12 ms against 4 ms).
     let ids: Vec<i64> = written_in::limit(every_match.select(cadres::id), limit + 1).load(conn)?;
     Ok(rows_in_order(conn, &ids)?)
+}
+
+/// SQLite's page of a search in name order when its trigram table finds [`FEW_MATCHES`] or fewer
+/// cadres: their ids, read once, are sorted by name from `cadres_id_status_sort_idx` under the
+/// filter's other conditions, and only the page's rows are read. None when there are more.
+fn few_matches_page_sqlite(
+    conn: &mut DbConn,
+    filter: &CadreFilter,
+    today: NaiveDate,
+    after: Option<&(String, i64)>,
+    limit: i64,
+    desc: bool,
+) -> QueryResult<Option<Vec<CadreViewRow>>> {
+    let Some(q) = filter.q.as_deref() else {
+        return Ok(None);
+    };
+    let Some(ids) = repo::text_matches_if_few(conn, &Search::of(q), FEW_MATCHES)? else {
+        return Ok(None);
+    };
+    // The ids as one JSON array, so that the statement is the same for any number.
+    let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let among_ids =
+        diesel::dsl::sql::<diesel::sql_types::Bool>("cadres.id IN (SELECT value FROM json_each(")
+            .bind::<diesel::sql_types::Text, _>(format!("[{}]", ids.join(",")))
+            .sql("))");
+    let without_text = CadreFilter {
+        q: None,
+        ..filter.clone()
+    };
+    let matches = page_rows(&without_text, today, SearchWith::Like).filter(among_ids);
+    let page = keyset_page!(matches, cadres::sort_key.concat(""), after.cloned(), desc);
+    let ids: Vec<i64> = written_in::limit(page.select(cadres::id), limit + 1).load(conn)?;
+    rows_in_order(conn, &ids).map(Some)
 }
 
 /// PostgreSQL's page of a search in name order when the search, with every other condition of
@@ -933,7 +948,7 @@ fn search_by_name(
 /// A name's or a pinyin's matches mostly are that few, and for them the walk mostly found no
 /// page: at 100,000 cadres this ran a search 1.72-1.80 x as fast as the walk and then every
 /// match (pgbench, 200 sampled names).
-fn few_matches_page(
+fn few_matches_page_postgres(
     conn: &mut DbConn,
     filter: &CadreFilter,
     today: NaiveDate,
