@@ -829,6 +829,14 @@ const SEARCH_WALK_ROWS: i64 = 200;
 /// 4.6 ms; sorting 1,000 costs about what that walk costs.
 const FEW_MATCHES: i64 = 1_000;
 
+/// Matches of a search SQLite reads into memory at most, to look for among the next names or to
+/// sort (see [`matches_page_sqlite`]). Reading an id costs about a tenth of sorting it, and more
+/// matches are dense enough for the walk that checks each row to find a page.
+const HELD_MATCHES: i64 = 10_000;
+
+/// Names after the cursor in which [`page_among_next_names`] looks for a page of matches.
+const NEXT_NAMES: i64 = 1_000;
+
 /// A page of a search in name order, at a cost bounded either way. Left to itself PostgreSQL's
 /// planner either walks the name index until the page is full, which is quick when matches are
 /// dense among the next names but reads most of the table when they cluster late (initials `yq`
@@ -838,12 +846,13 @@ const FEW_MATCHES: i64 = 1_000;
 /// first the walk, bounded to the next [`SEARCH_WALK_ROWS`] rows in order, each row checked with
 /// `LIKE`; if they hold a full page it is the right page (every other match sorts after them).
 /// Else every match through the search index, ordered by an expression the name index cannot
-/// give, so that no plan walks. Before the walk, each engine reads at most [`FEW_MATCHES`]
-/// matches through its search index; when that is all of them, as for most names, they are
-/// sorted at once, without the walk (which would mostly have found no page) or a second pass
-/// over the index: SQLite reads the ids from its trigram table ([`few_matches_page_sqlite`]),
-/// PostgreSQL the ids and names of the matches that meet the whole filter
-/// ([`few_matches_page_postgres`]).
+/// give, so that no plan walks. Before that walk, each engine reads a bounded number of matches
+/// through its search index and, when that is all of them, pages them without the walk (which
+/// would mostly have found no page) or a second pass over the index. PostgreSQL reads the ids
+/// and names of up to [`FEW_MATCHES`] cadres that meet the whole filter and sorts them
+/// ([`few_matches_page_postgres`]). SQLite reads up to [`HELD_MATCHES`] ids from its trigram
+/// table, sorts them when they are few and else first looks for the page among the next names of
+/// its name index, which reads no row ([`matches_page_sqlite`]).
 fn search_by_name(
     conn: &mut DbConn,
     filter: &CadreFilter,
@@ -854,7 +863,7 @@ fn search_by_name(
 ) -> Result<Vec<CadreViewRow>, ApiError> {
     let few_matches = match conn.engine() {
         db::Engine::Sqlite => {
-            few_matches_page_sqlite(conn, filter, today, after.as_ref(), limit, desc)?
+            matches_page_sqlite(conn, filter, today, after.as_ref(), limit, desc)?
         }
         db::Engine::Postgres => {
             few_matches_page_postgres(conn, filter, today, after.as_ref(), limit, desc)?
@@ -909,10 +918,13 @@ fn search_by_name(
     Ok(rows_in_order(conn, &ids)?)
 }
 
-/// SQLite's page of a search in name order when its trigram table finds [`FEW_MATCHES`] or fewer
-/// cadres: their ids, read once, are sorted by name from `cadres_id_status_sort_idx` under the
-/// filter's other conditions, and only the page's rows are read. None when there are more.
-fn few_matches_page_sqlite(
+/// SQLite's page of a search in name order when its trigram table finds [`HELD_MATCHES`] or
+/// fewer cadres. Their ids are read once. When they are many and the filter holds nothing but
+/// the text and the status, the page is looked for among the next names
+/// ([`page_among_next_names`]); else, or when those hold no page, they are sorted by name from
+/// `cadres_id_status_sort_idx` under the filter's other conditions. Only the page's rows are
+/// read. None when there are more.
+fn matches_page_sqlite(
     conn: &mut DbConn,
     filter: &CadreFilter,
     today: NaiveDate,
@@ -923,9 +935,15 @@ fn few_matches_page_sqlite(
     let Some(q) = filter.q.as_deref() else {
         return Ok(None);
     };
-    let Some(ids) = repo::text_matches_if_few(conn, &Search::of(q), FEW_MATCHES)? else {
+    let Some(ids) = repo::text_matches_if_few(conn, &Search::of(q), HELD_MATCHES)? else {
         return Ok(None);
     };
+    if ids.len() as i64 > FEW_MATCHES && holds_only_text_and_status(filter) {
+        let page = page_among_next_names(conn, filter, today, &ids, after, limit, desc)?;
+        if let Some(page) = page {
+            return rows_in_order(conn, &page).map(Some);
+        }
+    }
     // The ids as one JSON array, so that the statement is the same for any number.
     let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
     let among_ids =
@@ -940,6 +958,75 @@ fn few_matches_page_sqlite(
     let page = keyset_page!(matches, cadres::sort_key.concat(""), after.cloned(), desc);
     let ids: Vec<i64> = written_in::limit(page.select(cadres::id), limit + 1).load(conn)?;
     rows_in_order(conn, &ids).map(Some)
+}
+
+/// Whether a filter has no condition but its text and its status (as the search box sends).
+fn holds_only_text_and_status(filter: &CadreFilter) -> bool {
+    // Every field named, so that a new condition must be thought about here.
+    let CadreFilter {
+        q: _,
+        status: _,
+        age_at: _,
+        party,
+        category,
+        gender,
+        ethnicity,
+        level,
+        unit_id,
+        education,
+        tag,
+        age_min,
+        age_max,
+    } = filter;
+    party.is_none()
+        && category.is_none()
+        && gender.is_none()
+        && ethnicity.is_none()
+        && level.is_none()
+        && unit_id.is_none()
+        && education.is_none()
+        && tag.is_none()
+        && age_min.is_none()
+        && age_max.is_none()
+}
+
+/// The ids of a page of the cadres `matches` names (in no order) when the next [`NEXT_NAMES`]
+/// names of the filter's status, from the cursor on, hold one: read from the name index alone,
+/// never a row, at about a tenth of what sorting a match costs (0.2 µs a name against 2 µs a
+/// match at 1,000,000 cadres). Matches of pinyin and initials cluster in name order (every `hj`
+/// under `h`…), so a page after a cursor inside them, or a first page where they sort first, is
+/// found here; else None, and the matches are sorted.
+fn page_among_next_names(
+    conn: &mut DbConn,
+    filter: &CadreFilter,
+    today: NaiveDate,
+    matches: &[i64],
+    after: Option<&(String, i64)>,
+    limit: i64,
+    desc: bool,
+) -> QueryResult<Option<Vec<i64>>> {
+    let status_only = CadreFilter {
+        status: filter.status,
+        ..CadreFilter::default()
+    };
+    let names = keyset_page!(
+        repo::filtered(&status_only, today, SearchWith::Like),
+        cadres::sort_key,
+        after.cloned(),
+        desc
+    )
+    .select(cadres::id);
+    let names: Vec<i64> = written_in::limit(names, NEXT_NAMES).load(conn)?;
+    let matches: std::collections::HashSet<i64> = matches.iter().copied().collect();
+    let wanted = usize::try_from(limit + 1).unwrap_or(usize::MAX);
+    let page: Vec<i64> = names
+        .iter()
+        .copied()
+        .filter(|id| matches.contains(id))
+        .take(wanted)
+        .collect();
+    let index_ends = (names.len() as i64) < NEXT_NAMES;
+    Ok((page.len() == wanted || index_ends).then_some(page))
 }
 
 /// PostgreSQL's page of a search in name order when the search, with every other condition of
