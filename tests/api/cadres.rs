@@ -648,10 +648,6 @@ async fn search_index_answers_short_queries_and_follows_edits() {
     assert_eq!(found("lxf").await, ["李小芳"]);
 }
 
-/// Every page of a search in name order, both ways, against the register's own name order:
-/// 1,060 matches that come first in name order, more than SQLite sorts at once (the bounded walk
-/// of the name index finds a page), and 40 that come after them, more than the walk reads (they
-/// are read through the search index instead).
 /// Every cadre in name order as (id, name), as the plain list gives it (no search).
 async fn names_in_order(f: &CadreFixture) -> Vec<(i64, String)> {
     let mut in_order = Vec::new();
@@ -742,6 +738,10 @@ async fn a_search_pages_in_name_order_when_its_many_matches_sort_last() {
     }
 }
 
+/// Every page of a search in name order, both ways, against the register's own name order:
+/// 1,060 matches that come first in name order, more than either engine sorts at once
+/// (PostgreSQL's bounded walk and SQLite's look among the next names find each page), and 40
+/// that come after them, more than the walk reads (they are sorted at once).
 #[actix_web::test]
 async fn searches_page_in_name_order_whether_matches_come_early_or_late() {
     let f = crate::transfer::fixture_with_township().await;
