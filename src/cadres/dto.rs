@@ -332,6 +332,40 @@ pub struct CadreFilter {
     pub status: Option<StatusFilter>,
 }
 
+impl CadreFilter {
+    /// Whether the filter asks for a whole status (or all of them) and nothing narrower: then
+    /// the tallies kept with every write answer its statistics. Naming every field makes a new
+    /// filter fail to compile here until it is decided.
+    pub fn is_whole_status(&self) -> bool {
+        let CadreFilter {
+            q,
+            party,
+            category,
+            gender,
+            ethnicity,
+            level,
+            unit_id,
+            education,
+            tag,
+            age_min,
+            age_max,
+            age_at: _,
+            status: _,
+        } = self;
+        q.is_none()
+            && party.is_none()
+            && category.is_none()
+            && gender.is_none()
+            && ethnicity.is_none()
+            && level.is_none()
+            && unit_id.is_none()
+            && education.is_none()
+            && tag.is_none()
+            && age_min.is_none()
+            && age_max.is_none()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StatusFilter {

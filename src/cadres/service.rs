@@ -938,7 +938,12 @@ fn matches_page_sqlite(
     let Some(ids) = repo::text_matches_if_few(conn, &Search::of(q), HELD_MATCHES)? else {
         return Ok(None);
     };
-    if ids.len() as i64 > FEW_MATCHES && holds_only_text_and_status(filter) {
+    let without_text = CadreFilter {
+        q: None,
+        ..filter.clone()
+    };
+    // Only a search box's filter (text and status): other conditions would need each row.
+    if ids.len() as i64 > FEW_MATCHES && without_text.is_whole_status() {
         let page = page_among_next_names(conn, filter, today, &ids, after, limit, desc)?;
         if let Some(page) = page {
             return rows_in_order(conn, &page).map(Some);
@@ -950,44 +955,10 @@ fn matches_page_sqlite(
         diesel::dsl::sql::<diesel::sql_types::Bool>("cadres.id IN (SELECT value FROM json_each(")
             .bind::<diesel::sql_types::Text, _>(format!("[{}]", ids.join(",")))
             .sql("))");
-    let without_text = CadreFilter {
-        q: None,
-        ..filter.clone()
-    };
     let matches = page_rows(&without_text, today, SearchWith::Like).filter(among_ids);
     let page = keyset_page!(matches, cadres::sort_key.concat(""), after.cloned(), desc);
     let ids: Vec<i64> = written_in::limit(page.select(cadres::id), limit + 1).load(conn)?;
     rows_in_order(conn, &ids).map(Some)
-}
-
-/// Whether a filter has no condition but its text and its status (as the search box sends).
-fn holds_only_text_and_status(filter: &CadreFilter) -> bool {
-    // Every field named, so that a new condition must be thought about here.
-    let CadreFilter {
-        q: _,
-        status: _,
-        age_at: _,
-        party,
-        category,
-        gender,
-        ethnicity,
-        level,
-        unit_id,
-        education,
-        tag,
-        age_min,
-        age_max,
-    } = filter;
-    party.is_none()
-        && category.is_none()
-        && gender.is_none()
-        && ethnicity.is_none()
-        && level.is_none()
-        && unit_id.is_none()
-        && education.is_none()
-        && tag.is_none()
-        && age_min.is_none()
-        && age_max.is_none()
 }
 
 /// The ids of a page of the cadres `matches` names (in no order) when the next [`NEXT_NAMES`]

@@ -97,38 +97,6 @@ impl Counts {
     }
 }
 
-/// Whether the filter asks for a whole status (or all of them) and nothing narrower: then the
-/// tallies kept with every write answer it. Naming every field makes a new filter fail to
-/// compile here until it is decided.
-fn whole_status(filter: &CadreFilter) -> bool {
-    let CadreFilter {
-        q,
-        party,
-        category,
-        gender,
-        ethnicity,
-        level,
-        unit_id,
-        education,
-        tag,
-        age_min,
-        age_max,
-        age_at: _,
-        status: _,
-    } = filter;
-    q.is_none()
-        && party.is_none()
-        && category.is_none()
-        && gender.is_none()
-        && ethnicity.is_none()
-        && level.is_none()
-        && unit_id.is_none()
-        && education.is_none()
-        && tag.is_none()
-        && age_min.is_none()
-        && age_max.is_none()
-}
-
 pub fn compute(
     conn: &mut DbConn,
     filter: &CadreFilter,
@@ -138,7 +106,7 @@ pub fn compute(
     // The first birth date of each age band after the first: ages up to the band's minimum
     // minus one are born after it.
     let band_starts = [1, 2, 3].map(|band| years_before(at, AGE_BANDS[band].2.unwrap_or(0)));
-    let counts = if whole_status(filter) {
+    let counts = if filter.is_whole_status() {
         from_tallies(conn, filter, at, band_starts)?
     } else {
         grouped(conn, filter, today, at, band_starts)?
