@@ -248,7 +248,7 @@ pub fn filtered<'a>(
 /// The cadres SQLite's trigram table finds for the search, before any other condition, when
 /// they are `count` or fewer: reading so few ids costs what their number costs, so a search can
 /// hold them (to sort them, or to look for them among the next names) apart from matches better
-/// found by a walk that checks each row (`service::search_by_name`). None when there are more,
+/// found by a walk that checks each row (`service::NamePage::rows`). None when there are more,
 /// or the table cannot serve the search.
 pub fn text_matches_if_few(
     conn: &mut DbConn,

@@ -755,14 +755,14 @@ pub fn list(
         .is_some_and(|q| Search::of(q).indexable());
     let by_name = matches!(sort, CadreSort::Name | CadreSort::NameDesc);
     let mut rows: Vec<CadreViewRow> = if by_name && indexed_search {
-        search_by_name(
-            conn,
+        NamePage {
             filter,
             today,
             after,
             limit,
-            sort == CadreSort::NameDesc,
-        )?
+            desc: sort == CadreSort::NameDesc,
+        }
+        .rows(conn)?
     } else {
         // The page is built for the engine's own connection (`db::on_engine`), so diesel writes
         // its SQL text once, for the statement cache's key, rather than on every pass over it.
@@ -820,21 +820,21 @@ pub fn list(
 }
 
 /// Rows in name order a search walks before it reads every match instead (see
-/// [`search_by_name`]).
+/// [`NamePage::rows`]).
 const SEARCH_WALK_ROWS: i64 = 200;
 
 /// Matches of a search few enough to read every one without walking first (see
-/// [`search_by_name`]). At 1,000,000 cadres, finding the 265 matches of a name in the trigram
+/// [`NamePage::rows`]). At 1,000,000 cadres, finding the 265 matches of a name in the trigram
 /// table took 1.3 ms and sorting them by name 0.2 ms, where a walk that found no page took
 /// 4.6 ms; sorting 1,000 costs about what that walk costs.
 const FEW_MATCHES: i64 = 1_000;
 
 /// Matches of a search SQLite reads into memory at most, to look for among the next names or to
-/// sort (see [`matches_page_sqlite`]). Reading an id costs about a tenth of sorting it, and more
-/// matches are dense enough for the walk that checks each row to find a page.
+/// sort (see [`NamePage::held_matches_sqlite`]). Reading an id costs about a tenth of sorting
+/// it, and more matches are dense enough for the walk that checks each row to find a page.
 const HELD_MATCHES: i64 = 10_000;
 
-/// Names after the cursor in which [`page_among_next_names`] looks for a page of matches.
+/// Names after the cursor in which [`NamePage::among_next_names`] looks for a page of matches.
 const NEXT_NAMES: i64 = 1_000;
 
 /// A page of a search in name order, at a cost bounded either way. Left to itself PostgreSQL's
@@ -842,196 +842,193 @@ const NEXT_NAMES: i64 = 1_000;
 /// dense among the next names but reads most of the table when they cluster late (initials `yq`
 /// match 4,357 of 1,000,000 cadres, all under `y`: 162 ms), or reads every match through the
 /// trigram index and sorts them, which costs what the match count costs (12 ms there); SQLite
-/// always does the latter (60 ms for the 29,000 cadres named 阿依古丽…, who sort first). So:
-/// first the walk, bounded to the next [`SEARCH_WALK_ROWS`] rows in order, each row checked with
-/// `LIKE`; if they hold a full page it is the right page (every other match sorts after them).
-/// Else every match through the search index, ordered by an expression the name index cannot
-/// give, so that no plan walks. Before that walk, each engine reads a bounded number of matches
-/// through its search index and, when that is all of them, pages them without the walk (which
-/// would mostly have found no page) or a second pass over the index. PostgreSQL reads the ids
-/// and names of up to [`FEW_MATCHES`] cadres that meet the whole filter and sorts them
-/// ([`few_matches_page_postgres`]). SQLite reads up to [`HELD_MATCHES`] ids from its trigram
-/// table, sorts them when they are few and else first looks for the page among the next names of
-/// its name index, which reads no row ([`matches_page_sqlite`]).
-fn search_by_name(
-    conn: &mut DbConn,
-    filter: &CadreFilter,
+/// always does the latter (60 ms for the 29,000 cadres named 阿依古丽…, who sort first). So
+/// [`NamePage::rows`] first reads a bounded number of matches through the engine's search index
+/// and, when that is all of them, pages them without a walk (which would mostly have found no
+/// page) or a second pass over the index. PostgreSQL reads the ids and names of up to
+/// [`FEW_MATCHES`] cadres that meet the whole filter and sorts them
+/// ([`NamePage::few_matches_postgres`]). SQLite reads up to [`HELD_MATCHES`] ids from its trigram
+/// table, sorts them when they are few and else first looks for the page among the next names
+/// of its name index, which reads no row ([`NamePage::held_matches_sqlite`]). With more matches
+/// than that: the walk, bounded to the next [`SEARCH_WALK_ROWS`] rows in order, each row checked
+/// with `LIKE`; if they hold a full page it is the right page (every other match sorts after
+/// them). Else every match through the search index, ordered by an expression the name index
+/// cannot give, so that no plan walks.
+struct NamePage<'a> {
+    filter: &'a CadreFilter,
     today: NaiveDate,
+    /// The name (sort key) and id of the row the page starts after.
     after: Option<(String, i64)>,
     limit: i64,
     desc: bool,
-) -> Result<Vec<CadreViewRow>, ApiError> {
-    let few_matches = match conn.engine() {
-        db::Engine::Sqlite => {
-            matches_page_sqlite(conn, filter, today, after.as_ref(), limit, desc)?
-        }
-        db::Engine::Postgres => {
-            few_matches_page_postgres(conn, filter, today, after.as_ref(), limit, desc)?
-        }
-    };
-    if let Some(rows) = few_matches {
-        return Ok(rows);
-    }
-    let page = |search_with| page_rows(filter, today, search_with);
-    let status_only = CadreFilter {
-        status: filter.status,
-        ..CadreFilter::default()
-    };
-    // Where the walk ends: the row SEARCH_WALK_ROWS further on in order, if there is one.
-    let end: Option<(String, i64)> = keyset_page!(
-        repo::filtered(&status_only, today, SearchWith::Like),
-        cadres::sort_key,
-        after.clone(),
-        desc
-    )
-    .select((cadres::sort_key, cadres::id))
-    .offset(SEARCH_WALK_ROWS)
-    .limit(1)
-    .first(conn)
-    .optional()?;
-    let walk = keyset_page!(
-        page(SearchWith::Like),
-        cadres::sort_key,
-        after.clone(),
-        desc
-    );
-    let walked = load_page(
-        conn,
-        keyset_until!(walk, cadres::sort_key, end.clone(), desc),
-        limit,
-    )?;
-    if walked.len() as i64 > limit || end.is_none() {
-        return Ok(walked);
-    }
-    let every_match = page(SearchWith::index_of(conn.engine()));
-    let every_match = keyset_page!(every_match, cadres::sort_key.concat(""), after, desc);
-    if conn.engine() == db::Engine::Postgres {
-        // PostgreSQL reads each match's row to check the pattern whatever is selected, so a
-        // second statement for the page's rows would only add a round trip.
-        return Ok(load_page(conn, every_match, limit)?);
-    }
-    // On SQLite the trigram table gives the matches' ids and `cadres_id_status_sort_idx` each
-    // one's status and name without its row, so the matches are sorted by name and id alone and
-    // only the page's rows are read: reading and sorting every match's whole row cost about
-    // three times as much (2,923 matches of 100,000 cadres: 12 ms against 4 ms).
-    let ids: Vec<i64> = written_in::limit(every_match.select(cadres::id), limit + 1).load(conn)?;
-    Ok(rows_in_order(conn, &ids)?)
 }
 
-/// SQLite's page of a search in name order when its trigram table finds [`HELD_MATCHES`] or
-/// fewer cadres. Their ids are read once. When they are many and the filter holds nothing but
-/// the text and the status, the page is looked for among the next names
-/// ([`page_among_next_names`]); else, or when those hold no page, they are sorted by name from
-/// `cadres_id_status_sort_idx` under the filter's other conditions. Only the page's rows are
-/// read. None when there are more.
-fn matches_page_sqlite(
-    conn: &mut DbConn,
-    filter: &CadreFilter,
-    today: NaiveDate,
-    after: Option<&(String, i64)>,
-    limit: i64,
-    desc: bool,
-) -> QueryResult<Option<Vec<CadreViewRow>>> {
-    let Some(q) = filter.q.as_deref() else {
-        return Ok(None);
-    };
-    let Some(ids) = repo::text_matches_if_few(conn, &Search::of(q), HELD_MATCHES)? else {
-        return Ok(None);
-    };
-    let without_text = CadreFilter {
-        q: None,
-        ..filter.clone()
-    };
-    // Only a search box's filter (text and status): other conditions would need each row.
-    if ids.len() as i64 > FEW_MATCHES && without_text.is_whole_status() {
-        let page = page_among_next_names(conn, filter, today, &ids, after, limit, desc)?;
-        if let Some(page) = page {
-            return rows_in_order(conn, &page).map(Some);
+impl NamePage<'_> {
+    /// The page's rows and, when another page follows, one more.
+    fn rows(&self, conn: &mut DbConn) -> Result<Vec<CadreViewRow>, ApiError> {
+        let few_matches = match conn.engine() {
+            db::Engine::Sqlite => self.held_matches_sqlite(conn)?,
+            db::Engine::Postgres => self.few_matches_postgres(conn)?,
+        };
+        if let Some(rows) = few_matches {
+            return Ok(rows);
         }
+        let (filter, today, desc) = (self.filter, self.today, self.desc);
+        let page = |search_with| page_rows(filter, today, search_with);
+        // Where the walk ends: the row SEARCH_WALK_ROWS further on in order, if there is one.
+        let end: Option<(String, i64)> = self
+            .names_from_cursor()
+            .select((cadres::sort_key, cadres::id))
+            .offset(SEARCH_WALK_ROWS)
+            .limit(1)
+            .first(conn)
+            .optional()?;
+        let walk = keyset_page!(
+            page(SearchWith::Like),
+            cadres::sort_key,
+            self.after.clone(),
+            desc
+        );
+        let walked = load_page(
+            conn,
+            keyset_until!(walk, cadres::sort_key, end.clone(), desc),
+            self.limit,
+        )?;
+        if walked.len() as i64 > self.limit || end.is_none() {
+            return Ok(walked);
+        }
+        let every_match = page(SearchWith::index_of(conn.engine()));
+        let every_match = keyset_page!(
+            every_match,
+            cadres::sort_key.concat(""),
+            self.after.clone(),
+            desc
+        );
+        if conn.engine() == db::Engine::Postgres {
+            // PostgreSQL reads each match's row to check the pattern whatever is selected, so a
+            // second statement for the page's rows would only add a round trip.
+            return Ok(load_page(conn, every_match, self.limit)?);
+        }
+        // On SQLite the trigram table gives the matches' ids and `cadres_id_status_sort_idx`
+        // each one's status and name without its row, so the matches are sorted by name and id
+        // alone and only the page's rows are read: reading and sorting every match's whole row
+        // cost about three times as much (2,923 matches of 100,000 cadres: 12 ms against 4 ms).
+        let ids: Vec<i64> =
+            written_in::limit(every_match.select(cadres::id), self.limit + 1).load(conn)?;
+        Ok(rows_in_order(conn, &ids)?)
     }
-    // The ids as one JSON array, so that the statement is the same for any number.
-    let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
-    let among_ids =
-        diesel::dsl::sql::<diesel::sql_types::Bool>("cadres.id IN (SELECT value FROM json_each(")
-            .bind::<diesel::sql_types::Text, _>(format!("[{}]", ids.join(",")))
-            .sql("))");
-    let matches = page_rows(&without_text, today, SearchWith::Like).filter(among_ids);
-    let page = keyset_page!(matches, cadres::sort_key.concat(""), after.cloned(), desc);
-    let ids: Vec<i64> = written_in::limit(page.select(cadres::id), limit + 1).load(conn)?;
-    rows_in_order(conn, &ids).map(Some)
-}
 
-/// The ids of a page of the cadres `matches` names (in no order) when the next [`NEXT_NAMES`]
-/// names of the filter's status, from the cursor on, hold one: read from the name index alone,
-/// never a row, at about a tenth of what sorting a match costs (0.2 µs a name against 2 µs a
-/// match at 1,000,000 cadres). Matches of pinyin and initials cluster in name order (every `hj`
-/// under `h`…), so a page after a cursor inside them, or a first page where they sort first, is
-/// found here; else None, and the matches are sorted.
-fn page_among_next_names(
-    conn: &mut DbConn,
-    filter: &CadreFilter,
-    today: NaiveDate,
-    matches: &[i64],
-    after: Option<&(String, i64)>,
-    limit: i64,
-    desc: bool,
-) -> QueryResult<Option<Vec<i64>>> {
-    let status_only = CadreFilter {
-        status: filter.status,
-        ..CadreFilter::default()
-    };
-    let names = keyset_page!(
-        repo::filtered(&status_only, today, SearchWith::Like),
-        cadres::sort_key,
-        after.cloned(),
-        desc
-    )
-    .select(cadres::id);
-    let names: Vec<i64> = written_in::limit(names, NEXT_NAMES).load(conn)?;
-    let matches: std::collections::HashSet<i64> = matches.iter().copied().collect();
-    let wanted = usize::try_from(limit + 1).unwrap_or(usize::MAX);
-    let page: Vec<i64> = names
-        .iter()
-        .copied()
-        .filter(|id| matches.contains(id))
-        .take(wanted)
-        .collect();
-    let index_ends = (names.len() as i64) < NEXT_NAMES;
-    Ok((page.len() == wanted || index_ends).then_some(page))
-}
+    /// Every cadre of the filter's status, in the page's order from its cursor on: the name
+    /// index alone, whatever else the filter holds.
+    fn names_from_cursor(&self) -> cadres::BoxedQuery<'static, repo::Db> {
+        let status_only = CadreFilter {
+            status: self.filter.status,
+            ..CadreFilter::default()
+        };
+        keyset_page!(
+            repo::filtered(&status_only, self.today, SearchWith::Like),
+            cadres::sort_key,
+            self.after.clone(),
+            self.desc
+        )
+    }
 
-/// PostgreSQL's page of a search in name order when the search, with every other condition of
-/// the filter, matches [`FEW_MATCHES`] or fewer cadres: their ids and names are read through the
-/// trigram index and sorted here, and only the page's rows are read. None when there are more.
-/// A name's or a pinyin's matches mostly are that few, and for them the walk mostly found no
-/// page: at 100,000 cadres this ran a search 1.72-1.80 x as fast as the walk and then every
-/// match (pgbench, 200 sampled names).
-fn few_matches_page_postgres(
-    conn: &mut DbConn,
-    filter: &CadreFilter,
-    today: NaiveDate,
-    after: Option<&(String, i64)>,
-    limit: i64,
-    desc: bool,
-) -> QueryResult<Option<Vec<CadreViewRow>>> {
-    let matches =
-        repo::filtered(filter, today, SearchWith::Like).select((cadres::sort_key, cadres::id));
-    let matches: Vec<(String, i64)> = written_in::limit(matches, FEW_MATCHES + 1).load(conn)?;
-    if matches.len() as i64 > FEW_MATCHES {
-        return Ok(None);
+    /// SQLite's page when its trigram table finds [`HELD_MATCHES`] or fewer cadres. Their ids
+    /// are read once. When they are many and the filter holds nothing but the text and the
+    /// status, the page is looked for among the next names ([`NamePage::among_next_names`]);
+    /// else, or when those hold no page, they are sorted by name from
+    /// `cadres_id_status_sort_idx` under the filter's other conditions. Only the page's rows are
+    /// read. None when there are more.
+    fn held_matches_sqlite(&self, conn: &mut DbConn) -> QueryResult<Option<Vec<CadreViewRow>>> {
+        let Some(q) = self.filter.q.as_deref() else {
+            return Ok(None);
+        };
+        let Some(ids) = repo::text_matches_if_few(conn, &Search::of(q), HELD_MATCHES)? else {
+            return Ok(None);
+        };
+        let without_text = CadreFilter {
+            q: None,
+            ..self.filter.clone()
+        };
+        // Only a search box's filter (text and status): other conditions would need each row.
+        if ids.len() as i64 > FEW_MATCHES && without_text.is_whole_status() {
+            if let Some(page) = self.among_next_names(conn, &ids)? {
+                return rows_in_order(conn, &page).map(Some);
+            }
+        }
+        // The ids as one JSON array, so that the statement is the same for any number.
+        let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+        let among_ids = diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "cadres.id IN (SELECT value FROM json_each(",
+        )
+        .bind::<diesel::sql_types::Text, _>(format!("[{}]", ids.join(",")))
+        .sql("))");
+        let matches = page_rows(&without_text, self.today, SearchWith::Like).filter(among_ids);
+        let page = keyset_page!(
+            matches,
+            cadres::sort_key.concat(""),
+            self.after.clone(),
+            self.desc
+        );
+        let ids: Vec<i64> =
+            written_in::limit(page.select(cadres::id), self.limit + 1).load(conn)?;
+        rows_in_order(conn, &ids).map(Some)
     }
-    // The keyset order of `keyset_page!`: after the cursor's name and id, or before it.
-    let mut page: Vec<(String, i64)> = matches
-        .into_iter()
-        .filter(|key| after.is_none_or(|after| if desc { key < after } else { key > after }))
-        .collect();
-    page.sort_unstable();
-    if desc {
-        page.reverse();
+
+    /// The ids of the page among the cadres `matches` names (in no order) when the next
+    /// [`NEXT_NAMES`] names of the filter's status, from the cursor on, hold it: read from the
+    /// name index alone, never a row, at about a tenth of what sorting a match costs (0.2 µs a
+    /// name against 2 µs a match at 1,000,000 cadres). Matches of pinyin and initials cluster in
+    /// name order (every `hj` under `h`…), so a page after a cursor inside them, or a first page
+    /// where they sort first, is found here; else None, and the matches are sorted.
+    fn among_next_names(
+        &self,
+        conn: &mut DbConn,
+        matches: &[i64],
+    ) -> QueryResult<Option<Vec<i64>>> {
+        let names = self.names_from_cursor().select(cadres::id);
+        let names: Vec<i64> = written_in::limit(names, NEXT_NAMES).load(conn)?;
+        let matches: std::collections::HashSet<i64> = matches.iter().copied().collect();
+        let wanted = usize::try_from(self.limit + 1).unwrap_or(usize::MAX);
+        let page: Vec<i64> = names
+            .iter()
+            .copied()
+            .filter(|id| matches.contains(id))
+            .take(wanted)
+            .collect();
+        let index_ends = (names.len() as i64) < NEXT_NAMES;
+        Ok((page.len() == wanted || index_ends).then_some(page))
     }
-    page.truncate(usize::try_from(limit + 1).unwrap_or(usize::MAX));
-    let ids: Vec<i64> = page.into_iter().map(|(_, id)| id).collect();
-    rows_in_order(conn, &ids).map(Some)
+
+    /// PostgreSQL's page when the search, with every other condition of the filter, matches
+    /// [`FEW_MATCHES`] or fewer cadres: their ids and names are read through the trigram index
+    /// and sorted here, and only the page's rows are read. None when there are more. A name's or
+    /// a pinyin's matches mostly are that few, and for them the walk mostly found no page: at
+    /// 100,000 cadres this ran a search 1.72-1.80 x as fast as the walk and then every match
+    /// (pgbench, 200 sampled names).
+    fn few_matches_postgres(&self, conn: &mut DbConn) -> QueryResult<Option<Vec<CadreViewRow>>> {
+        let matches = repo::filtered(self.filter, self.today, SearchWith::Like)
+            .select((cadres::sort_key, cadres::id));
+        let matches: Vec<(String, i64)> = written_in::limit(matches, FEW_MATCHES + 1).load(conn)?;
+        if matches.len() as i64 > FEW_MATCHES {
+            return Ok(None);
+        }
+        // The keyset order of `keyset_page!`: after the cursor's name and id, or before it.
+        let after = self.after.as_ref();
+        let mut page: Vec<(String, i64)> = matches
+            .into_iter()
+            .filter(|key| {
+                after.is_none_or(|after| if self.desc { key < after } else { key > after })
+            })
+            .collect();
+        page.sort_unstable();
+        if self.desc {
+            page.reverse();
+        }
+        page.truncate(usize::try_from(self.limit + 1).unwrap_or(usize::MAX));
+        let ids: Vec<i64> = page.into_iter().map(|(_, id)| id).collect();
+        rows_in_order(conn, &ids).map(Some)
+    }
 }
 
 /// The view rows of `ids`, in the order given.
