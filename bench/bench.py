@@ -60,6 +60,7 @@ def main():
         "cadres": args.cadres,
         "seconds": args.seconds,
         "connections": args.connections,
+        "settings": server_settings(),
         "engines": {},
     }
     try:
@@ -75,6 +76,15 @@ def main():
         json.dump(results, f, indent=2, ensure_ascii=False)
     print(table(results))
     print(f"\nraw figures: {path}")
+
+
+# Settings in the benchmark's environment that the server (and the SQLite loop) read and that
+# change the figures, recorded with them.
+TUNING = ("TONGXIN_SQLITE_MMAP_MIB", "TONGXIN_DB_POOL_SIZE", "TONGXIN_WORKERS", "MALLOC_ARENA_MAX")
+
+
+def server_settings():
+    return {name: os.environ[name] for name in TUNING if os.environ.get(name)}
 
 
 def machine():
@@ -359,8 +369,9 @@ def table(results):
     names = list(next(iter(engines.values())).keys())
     names = [n for n in names if isinstance(engines[next(iter(engines))][n], dict)
              and "rps" in engines[next(iter(engines))][n]]
+    settings = "".join(f", {name}={value}" for name, value in results.get("settings", {}).items())
     lines = [f"{results['cadres']:,} cadres, {results['seconds']} s per scenario, "
-             f"{results['machine']}, {results['date']}", ""]
+             f"{results['machine']}, {results['date']}{settings}", ""]
     header = "| scenario | " + " | ".join(
         f"{e} req/s | {e} p50 / p99 ms | {e} errors" for e in engines) + " |"
     lines += [header, "|" + "---|" * (1 + 3 * len(engines))]

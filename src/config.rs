@@ -27,6 +27,8 @@ pub struct Config {
     pub log_filter: String,
     pub db_pool_size: u32,
     pub db_checkout_timeout: Duration,
+    /// MiB of the SQLite file each connection reads through a memory map (`db::PoolSettings`).
+    pub sqlite_mmap_mib: u64,
     /// HTTP worker threads; `None` means one per core.
     pub workers: Option<usize>,
     /// How often the reminder job runs; `None` turns it off.
@@ -73,6 +75,15 @@ fn var(name: &str) -> Option<String> {
 }
 
 impl Config {
+    /// The database pool's settings.
+    pub fn pool_settings(&self) -> crate::db::PoolSettings {
+        crate::db::PoolSettings {
+            max_size: self.db_pool_size,
+            checkout_timeout: self.db_checkout_timeout,
+            sqlite_mmap_mib: self.sqlite_mmap_mib,
+        }
+    }
+
     /// Reads the environment. In development a missing secret is generated once and kept in
     /// `<data dir>/jwt-secret` (mode 0600) so that tokens survive a restart.
     pub fn from_env() -> Result<Config, ConfigError> {
@@ -110,6 +121,7 @@ impl Config {
             log_filter: var("TONGXIN_LOG").unwrap_or_else(|| "info".into()),
             db_pool_size: parse_var("TONGXIN_DB_POOL_SIZE", 10)?,
             db_checkout_timeout: Duration::from_secs(parse_var("TONGXIN_DB_TIMEOUT_SECS", 3)?),
+            sqlite_mmap_mib: sqlite_mmap_mib(parse_var("TONGXIN_SQLITE_MMAP_MIB", 0)?)?,
             rate_limits: crate::web::RateLimits {
                 api_per_minute: Some(parse_var("TONGXIN_RATE_LIMIT_PER_MINUTE", 600_u32)?)
                     .filter(|n| *n > 0),
@@ -140,6 +152,18 @@ impl Config {
                 .transpose()?,
         })
     }
+}
+
+/// The memory map's size as SQLite can take it: it silently cuts a larger one to its limit, so
+/// a setting above that is refused rather than half-applied.
+fn sqlite_mmap_mib(mib: u64) -> Result<u64, ConfigError> {
+    if mib > crate::db::SQLITE_MAX_MMAP_MIB {
+        return Err(ConfigError::Invalid(
+            "TONGXIN_SQLITE_MMAP_MIB",
+            format!("{mib} (at most {})", crate::db::SQLITE_MAX_MMAP_MIB),
+        ));
+    }
+    Ok(mib)
 }
 
 fn parse_var<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, ConfigError> {
@@ -214,7 +238,15 @@ pub fn redact_url(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact_url;
+    use super::{redact_url, sqlite_mmap_mib};
+
+    #[test]
+    fn a_memory_map_larger_than_sqlite_takes_is_refused() {
+        assert_eq!(sqlite_mmap_mib(0).unwrap(), 0);
+        assert_eq!(sqlite_mmap_mib(2047).unwrap(), 2047);
+        let refused = sqlite_mmap_mib(2048).unwrap_err().to_string();
+        assert!(refused.contains("TONGXIN_SQLITE_MMAP_MIB"), "{refused}");
+    }
 
     #[test]
     fn redacts_passwords_in_urls() {

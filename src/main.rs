@@ -176,7 +176,13 @@ fn with_connection(
     config: &Config,
     action: impl FnOnce(&mut DbConn) -> Result<ExitCode, String>,
 ) -> ExitCode {
-    let pool = db::build_pool(&config.database_url, 1, config.db_checkout_timeout);
+    let pool = db::build_pool(
+        &config.database_url,
+        db::PoolSettings {
+            max_size: 1,
+            ..config.pool_settings()
+        },
+    );
     let result = pool
         .get()
         .map_err(|e| format!("cannot connect to the database: {e}"))

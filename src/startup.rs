@@ -94,11 +94,7 @@ impl Application {
         config: Config,
         clock: Clock,
     ) -> Result<Application, StartupError> {
-        let pool = db::build_pool(
-            &config.database_url,
-            config.db_pool_size,
-            config.db_checkout_timeout,
-        );
+        let pool = db::build_pool(&config.database_url, config.pool_settings());
         let setup_pool = pool.clone();
         let data_dir = config.data_dir.clone();
         web::block(move || -> Result<(), StartupError> {

@@ -109,6 +109,8 @@ pub fn sqlite_path(url: &str) -> &str {
 pub struct ConnectionManager {
     url: String,
     engine: Engine,
+    /// SQLite's `mmap_size` for each connection, in bytes (see [`PoolSettings`]).
+    sqlite_mmap_bytes: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -136,6 +138,9 @@ impl ManageConnection for ConnectionManager {
             Engine::Sqlite => {
                 let mut conn = SqliteConnection::establish(sqlite_path(&self.url))?;
                 conn.batch_execute(SQLITE_PRAGMAS)?;
+                if self.sqlite_mmap_bytes > 0 {
+                    conn.batch_execute(&format!("PRAGMA mmap_size = {};", self.sqlite_mmap_bytes))?;
+                }
                 Ok(DbConn::Sqlite(conn))
             }
         }
@@ -150,9 +155,45 @@ impl ManageConnection for ConnectionManager {
     }
 }
 
+/// How many connections the pool holds, how long a request waits for one, and how SQLite's
+/// connections read the file.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    /// Connections for reads, each with its reader thread (writes take turns on one more).
+    pub max_size: u32,
+    pub checkout_timeout: Duration,
+    /// How much of the SQLite file each connection reads through a memory map rather than with
+    /// `read` calls (`PRAGMA mmap_size`), in MiB; 0, the default, maps nothing. Mapped pages are
+    /// the operating system's file cache, shared by every connection (each one's mapping counts
+    /// in the process's resident memory all the same), and an I/O error on a mapped page stops
+    /// the process instead of failing a statement, so this is the operator's choice. Ignored on
+    /// PostgreSQL.
+    pub sqlite_mmap_mib: u64,
+}
+
+impl PoolSettings {
+    /// `max_size` connections, no memory map.
+    pub fn sized(max_size: u32, checkout_timeout: Duration) -> PoolSettings {
+        PoolSettings {
+            max_size,
+            checkout_timeout,
+            sqlite_mmap_mib: 0,
+        }
+    }
+}
+
+/// The most SQLite maps of a file (its compiled `SQLITE_MAX_MMAP_SIZE`, 0x7fff0000 bytes); a
+/// larger `mmap_size` is silently cut to it.
+pub const SQLITE_MAX_MMAP_MIB: u64 = 2047;
+
 /// Builds the pool without opening a connection, so that the caller decides what a database that
 /// is down means (start-up fails in `migrate`; requests answer 503 and the pool recovers).
-pub fn build_pool(url: &str, max_size: u32, checkout_timeout: Duration) -> DbPool {
+pub fn build_pool(url: &str, settings: PoolSettings) -> DbPool {
+    let PoolSettings {
+        max_size,
+        checkout_timeout,
+        sqlite_mmap_mib,
+    } = settings;
     if Engine::of_url(url) == Engine::Sqlite {
         if let Some(dir) = std::path::Path::new(sqlite_path(url)).parent() {
             if !dir.as_os_str().is_empty() {
@@ -171,6 +212,7 @@ pub fn build_pool(url: &str, max_size: u32, checkout_timeout: Duration) -> DbPoo
     let manager = ConnectionManager {
         url: url.to_owned(),
         engine,
+        sqlite_mmap_bytes: sqlite_mmap_mib << 20,
     };
     DbPool {
         connections: Pool::builder()
@@ -505,13 +547,37 @@ mod tests {
         );
     }
 
+    /// The limit `TONGXIN_SQLITE_MMAP_MIB` is checked against is the bundled SQLite's own: a
+    /// larger map is cut to it, and the largest accepted setting is within it.
+    #[test]
+    fn sqlite_maps_at_most_its_compiled_limit() {
+        #[derive(QueryableByName)]
+        struct MmapSize {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            mmap_size: i64,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn =
+            SqliteConnection::establish(dir.path().join("map.db").to_str().unwrap()).unwrap();
+        let mut mapped = |bytes: u64| {
+            diesel::sql_query(format!("PRAGMA mmap_size = {bytes}"))
+                .get_result::<MmapSize>(&mut conn)
+                .unwrap()
+                .mmap_size
+        };
+        assert_eq!(mapped(4 << 30), 0x7fff_0000);
+        assert_eq!(
+            mapped(SQLITE_MAX_MMAP_MIB << 20),
+            (SQLITE_MAX_MMAP_MIB << 20) as i64
+        );
+    }
+
     #[test]
     fn a_read_waits_for_a_connection_only_as_long_as_it_is_given() {
         let dir = tempfile::tempdir().unwrap();
         let pool = build_pool(
             dir.path().join("wait.db").to_str().unwrap(),
-            1,
-            Duration::from_secs(30),
+            PoolSettings::sized(1, Duration::from_secs(30)),
         );
         let held = pool.connections.get().unwrap();
         let started = Instant::now();
@@ -536,8 +602,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let pool = build_pool(
             dir.path().join("spans.db").to_str().unwrap(),
-            1,
-            Duration::from_secs(2),
+            PoolSettings::sized(1, Duration::from_secs(2)),
         );
         // A write's transaction takes the audit chain's lock first.
         migrate(&mut pool.connections.get().unwrap()).unwrap();

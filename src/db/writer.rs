@@ -304,6 +304,7 @@ mod tests {
         let manager = ConnectionManager {
             url: file.clone(),
             engine: Engine::Sqlite,
+            sqlite_mmap_bytes: 0,
         };
         let mut conn = manager.connect().unwrap();
         super::super::migrate(&mut conn).unwrap();

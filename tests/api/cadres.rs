@@ -1471,3 +1471,36 @@ async fn seed_demo_fills_a_database_with_plausible_cadres() {
 fn hex_key(key: &[u8; 32]) -> String {
     key.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// `TONGXIN_SQLITE_MMAP_MIB`: SQLite's connections read the file through a memory map of that
+/// size, and the register is searched and edited as before; PostgreSQL ignores the setting.
+#[actix_web::test]
+async fn a_register_read_through_a_memory_map_is_searched_and_edited_as_before() {
+    let f = CadreFixture::with_config(|config| config.sqlite_mmap_mib = 16).await;
+    if !crate::helpers::on_postgres() {
+        #[derive(diesel::QueryableByName)]
+        struct MmapSize {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            mmap_size: i64,
+        }
+        let mut conn = f.app.db();
+        let mapped: MmapSize =
+            diesel::RunQueryDsl::get_result(diesel::sql_query("PRAGMA mmap_size"), &mut *conn)
+                .unwrap();
+        assert_eq!(mapped.mmap_size, 16 << 20);
+    }
+    let id = f.create_id(profile("罗维", "19800315", 11)).await;
+    let found = f.app.get_json("/cadres?q=luowei", &f.ufwd).await;
+    assert_eq!(found["items"][0]["id"], id, "{found}");
+    let path = format!("/cadres/{id}");
+    let edited = f
+        .app
+        .patch(&path, &f.ufwd, Some("\"1\""), json!({"position": "董事长"}))
+        .await;
+    assert_eq!(edited.status(), StatusCode::OK);
+    let now = f.app.get_json(&path, &f.ufwd).await;
+    assert_eq!(
+        (now["position"].as_str(), now["version"].as_i64()),
+        (Some("董事长"), Some(2))
+    );
+}

@@ -127,6 +127,7 @@ impl TestApp {
             data_key: [42; 32],
             log_filter: std::env::var("TEST_LOG").unwrap_or_else(|_| "off".into()),
             db_pool_size: 4,
+            sqlite_mmap_mib: 0,
             db_checkout_timeout: Duration::from_secs(2),
             workers: Some(1),
             job_interval: None,

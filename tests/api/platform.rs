@@ -207,7 +207,10 @@ async fn both_migration_trees_give_the_same_tables_and_columns() {
     let pg_app = TestApp::spawn().await;
     let dir = tempfile::tempdir().unwrap();
     let sqlite_url = dir.path().join("parity.db").to_string_lossy().into_owned();
-    let sqlite_pool = tongxin::db::build_pool(&sqlite_url, 1, Duration::from_secs(2));
+    let sqlite_pool = tongxin::db::build_pool(
+        &sqlite_url,
+        tongxin::db::PoolSettings::sized(1, Duration::from_secs(2)),
+    );
     let mut sqlite = sqlite_pool.get().unwrap();
     tongxin::db::migrate(&mut sqlite).unwrap();
     let sqlite_columns = columns(&mut sqlite, false);

@@ -184,7 +184,10 @@ fn fill(app: &TestApp, rows: u32) {
 async fn every_cadre_filter_and_sort_is_served_by_an_index() {
     let app = TestApp::spawn().await;
     fill(&app, 20_000);
-    let pool = tongxin::db::build_pool(&app.config.database_url, 1, Duration::from_secs(5));
+    let pool = tongxin::db::build_pool(
+        &app.config.database_url,
+        tongxin::db::PoolSettings::sized(1, Duration::from_secs(5)),
+    );
     let mut conn = pool.get().unwrap();
     let conn: &mut DbConn = &mut conn;
     if on_postgres() {
@@ -377,7 +380,10 @@ async fn searches_are_planned_with_their_pattern_and_other_lists_keep_their_plan
         return;
     }
     let app = TestApp::spawn().await;
-    let pool = tongxin::db::build_pool(&app.config.database_url, 1, Duration::from_secs(5));
+    let pool = tongxin::db::build_pool(
+        &app.config.database_url,
+        tongxin::db::PoolSettings::sized(1, Duration::from_secs(5)),
+    );
     let mut conn = pool.get().unwrap();
     let conn: &mut DbConn = &mut conn;
     for filter in ["q=王芳", "q=wangfang", "q=王", "party=jiusan"] {
@@ -427,7 +433,10 @@ async fn reading_a_cadre_or_a_list_page_reuses_its_plans() {
     for n in 2..30 {
         fixture.create(profile("王芳", "19800101", n)).await;
     }
-    let pool = tongxin::db::build_pool(&fixture.app.config.database_url, 1, Duration::from_secs(5));
+    let pool = tongxin::db::build_pool(
+        &fixture.app.config.database_url,
+        tongxin::db::PoolSettings::sized(1, Duration::from_secs(5)),
+    );
     let mut conn = pool.get().unwrap();
     let conn: &mut DbConn = &mut conn;
     let (run, prepared) = watch_statements(conn);
@@ -508,7 +517,10 @@ fn edit(
 async fn an_edit_prepares_its_statements_once() {
     let fixture = CadreFixture::new().await;
     let id = fixture.create_id(profile("王芳", "19800101", 1)).await;
-    let pool = tongxin::db::build_pool(&fixture.app.config.database_url, 1, Duration::from_secs(5));
+    let pool = tongxin::db::build_pool(
+        &fixture.app.config.database_url,
+        tongxin::db::PoolSettings::sized(1, Duration::from_secs(5)),
+    );
     let mut conn = pool.get().unwrap();
     let conn: &mut DbConn = &mut conn;
     let (_, prepared) = watch_statements(conn);
@@ -555,7 +567,10 @@ async fn an_edit_prepares_its_statements_once() {
 async fn an_edit_sets_indexed_columns_only_when_it_changes_them() {
     let fixture = CadreFixture::new().await;
     let id = fixture.create_id(profile("王芳", "19800101", 1)).await;
-    let pool = tongxin::db::build_pool(&fixture.app.config.database_url, 1, Duration::from_secs(5));
+    let pool = tongxin::db::build_pool(
+        &fixture.app.config.database_url,
+        tongxin::db::PoolSettings::sized(1, Duration::from_secs(5)),
+    );
     let mut conn = pool.get().unwrap();
     let conn: &mut DbConn = &mut conn;
     let (run, _) = watch_statements(conn);

@@ -772,8 +772,7 @@ async fn an_export_reads_one_snapshot_while_others_write() {
     let id = f.create_id(profile("张芳", "19850101", 22)).await;
     let pool = tongxin::db::build_pool(
         &f.app.config.database_url,
-        2,
-        std::time::Duration::from_secs(5),
+        tongxin::db::PoolSettings::sized(2, std::time::Duration::from_secs(5)),
     );
     let mut reader = pool.get().unwrap();
     let mut writer = pool.get().unwrap();
