@@ -160,12 +160,9 @@ macro_rules! filter_cadres {
         if let Some(q) = &filter.q {
             let search = $crate::cadres::repo::Search::of(q);
             if let Some(fts_query) = search.fts_query($search_with) {
-                use diesel::sql_types::{Bool, Text};
                 use $crate::db::schema::cadre_search;
                 let matching = cadre_search::table
-                    .filter(
-                        diesel::dsl::sql::<Bool>("cadre_search MATCH ").bind::<Text, _>(fts_query),
-                    )
+                    .filter($crate::db::kept_sql::fts_match("cadre_search", fts_query))
                     .select(cadre_search::rowid);
                 query = query.filter(cadres::id.eq_any(matching));
             } else {
@@ -256,12 +253,11 @@ pub fn text_matches_if_few(
     count: i64,
 ) -> QueryResult<Option<Vec<i64>>> {
     use crate::db::schema::cadre_search;
-    use diesel::sql_types::{Bool, Text};
     let Some(fts_query) = search.fts_query(SearchWith::TrigramTable) else {
         return Ok(None);
     };
     let matching = cadre_search::table
-        .filter(diesel::dsl::sql::<Bool>("cadre_search MATCH ").bind::<Text, _>(fts_query))
+        .filter(crate::db::kept_sql::fts_match("cadre_search", fts_query))
         .select(cadre_search::rowid);
     let found: Vec<i64> = crate::db::written_in::limit(matching, count + 1).load(conn)?;
     Ok((found.len() as i64 <= count).then_some(found))

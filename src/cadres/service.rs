@@ -20,7 +20,7 @@ use crate::accounts;
 use crate::audit::{self, Actor, Event};
 use crate::crypto::DataKey;
 use crate::db::schema::cadres;
-use crate::db::{self, written_in, DbConn};
+use crate::db::{self, kept_sql, written_in, DbConn};
 use crate::error::ApiError;
 use crate::text::{fold, initials_of, pinyin_of, search_text};
 use crate::web::Page;
@@ -956,14 +956,8 @@ impl NamePage<'_> {
                 return rows_in_order(conn, &page).map(Some);
             }
         }
-        // The ids as one JSON array, so that the statement is the same for any number.
-        let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
-        let among_ids = diesel::dsl::sql::<diesel::sql_types::Bool>(
-            "cadres.id IN (SELECT value FROM json_each(",
-        )
-        .bind::<diesel::sql_types::Text, _>(format!("[{}]", ids.join(",")))
-        .sql("))");
-        let matches = page_rows(&without_text, self.today, SearchWith::Like).filter(among_ids);
+        let matches = page_rows(&without_text, self.today, SearchWith::Like)
+            .filter(kept_sql::in_json_array(cadres::id, &ids));
         let page = keyset_page!(
             matches,
             cadres::sort_key.concat(""),
@@ -1031,15 +1025,20 @@ impl NamePage<'_> {
     }
 }
 
-/// The view rows of `ids`, in the order given.
+/// The view rows of `ids`, in the order given. PostgreSQL binds the ids as one array
+/// (`= ANY($1)`); SQLite as one JSON array, since `IN` with an id per parameter is a statement
+/// per count, which diesel does not keep prepared.
 fn rows_in_order(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<CadreViewRow>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut rows: Vec<CadreViewRow> = cadres::table
-        .filter(cadres::id.eq_any(ids))
-        .select(CadreViewRow::as_select())
-        .load(conn)?;
+    let rows = cadres::table.select(CadreViewRow::as_select());
+    let mut rows: Vec<CadreViewRow> = match conn.engine() {
+        db::Engine::Sqlite => rows
+            .filter(kept_sql::in_json_array(cadres::id, ids))
+            .load(conn)?,
+        db::Engine::Postgres => rows.filter(cadres::id.eq_any(ids)).load(conn)?,
+    };
     rows.sort_by_key(|row| ids.iter().position(|&id| id == row.id));
     Ok(rows)
 }

@@ -3,6 +3,7 @@
 //! query off the async workers: reads onto the pool's reader threads (`readers`), writes onto
 //! its writers' thread (`writer`).
 
+pub mod kept_sql;
 pub mod readers;
 pub mod schema;
 pub mod wal_checkpoint;
