@@ -1,7 +1,8 @@
 //! SQLite SQL that diesel's query builder has no form for, as expressions diesel keeps prepared.
 //! The same SQL written with `diesel::dsl::sql` is prepared again on every run (diesel cannot
-//! know a literal's text is the same each time), which on a search cost 10–45 µs a statement.
-//! Each of these writes the same text for any value, so one prepared statement serves them all.
+//! know a literal's text is the same each time), which on a search cost up to about 50 µs a
+//! statement (docs/performance.md, "SQLite's search statements kept prepared"). Each of these
+//! writes the same text for any value, so one prepared statement serves them all.
 
 use diesel::backend::Backend;
 use diesel::expression::{
