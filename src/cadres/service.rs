@@ -957,7 +957,7 @@ impl NamePage<'_> {
             }
         }
         let matches = page_rows(&without_text, self.today, SearchWith::Like)
-            .filter(kept_sql::in_json_array(cadres::id, &ids));
+            .filter(kept_sql::id_in(cadres::id, &ids));
         let page = keyset_page!(
             matches,
             cadres::sort_key.concat(""),
@@ -1025,20 +1025,16 @@ impl NamePage<'_> {
     }
 }
 
-/// The view rows of `ids`, in the order given. PostgreSQL binds the ids as one array
-/// (`= ANY($1)`); SQLite as one JSON array, since `IN` with an id per parameter is a statement
-/// per count, which diesel does not keep prepared.
+/// The view rows of `ids`, in the order given, read by one statement whatever their number
+/// (`kept_sql::id_in`).
 fn rows_in_order(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<CadreViewRow>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = cadres::table.select(CadreViewRow::as_select());
-    let mut rows: Vec<CadreViewRow> = match conn.engine() {
-        db::Engine::Sqlite => rows
-            .filter(kept_sql::in_json_array(cadres::id, ids))
-            .load(conn)?,
-        db::Engine::Postgres => rows.filter(cadres::id.eq_any(ids)).load(conn)?,
-    };
+    let mut rows: Vec<CadreViewRow> = cadres::table
+        .select(CadreViewRow::as_select())
+        .filter(kept_sql::id_in(cadres::id, ids))
+        .load(conn)?;
     rows.sort_by_key(|row| ids.iter().position(|&id| id == row.id));
     Ok(rows)
 }

@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 use super::dto::{CadreFilter, StatusFilter};
 use super::repo::{filter_cadres, years_before};
 use super::vocab::{ethnicity_label, Category, Education, Gender, Level, Party};
+use crate::db::kept_sql::id_in;
 use crate::db::schema::{cadre_tallies, units};
 use crate::db::{DbConn, Engine};
 use crate::error::ApiError;
@@ -384,7 +385,7 @@ fn buckets(
 
     let unit_ids: Vec<i64> = unit_counts.keys().filter_map(|id| *id).collect();
     let unit_names: BTreeMap<i64, String> = units::table
-        .filter(units::id.eq_any(&unit_ids))
+        .filter(id_in(units::id, &unit_ids))
         .select((units::id, units::name))
         .load::<(i64, String)>(conn)?
         .into_iter()

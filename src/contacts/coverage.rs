@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use super::model::{CampaignRow, PairingRow, TermRow};
 use super::service::find_term;
+use crate::db::kept_sql::id_in;
 use crate::db::schema::{cadres, campaigns, pairings, talk_pairings, talks, users};
 use crate::db::DbConn;
 use crate::error::ApiError;
@@ -97,7 +98,7 @@ pub fn coverage(
     let ids: Vec<i64> = in_year.iter().map(|p| p.id).collect();
     let held: Vec<(i64, NaiveDate, Option<i64>)> = talk_pairings::table
         .inner_join(talks::table)
-        .filter(talk_pairings::pairing_id.eq_any(&ids))
+        .filter(id_in(talk_pairings::pairing_id, &ids))
         .select((
             talk_pairings::pairing_id,
             talks::held_on,
@@ -112,14 +113,14 @@ pub fn coverage(
     }
     let people: Vec<i64> = in_year.iter().map(|p| p.cadre_id).collect();
     let cadre_names: HashMap<i64, String> = cadres::table
-        .filter(cadres::id.eq_any(&people))
+        .filter(id_in(cadres::id, &people))
         .select((cadres::id, cadres::name))
         .load::<(i64, String)>(conn)?
         .into_iter()
         .collect();
     let leader_ids: Vec<i64> = in_year.iter().map(|p| p.leader_id).collect();
     let leader_names: HashMap<i64, String> = users::table
-        .filter(users::id.eq_any(&leader_ids))
+        .filter(id_in(users::id, &leader_ids))
         .select((users::id, users::display_name))
         .load::<(i64, String)>(conn)?
         .into_iter()

@@ -11,6 +11,7 @@ use super::dto::*;
 use super::model::{CampaignRow, FollowUpRow, PairingRow, TalkRow, TermRow};
 use crate::audit::{self, Actor, Event};
 use crate::auth::Role;
+use crate::db::kept_sql::id_in;
 use crate::db::schema::{
     cadres, campaigns, follow_ups, pairings, talk_notes, talk_pairings, talks, terms, user_roles,
     users,
@@ -146,13 +147,13 @@ fn pairing_views(
     let leader_ids: Vec<i64> = rows.iter().map(|r| r.leader_id).collect();
     let cadre_ids: Vec<i64> = rows.iter().map(|r| r.cadre_id).collect();
     let leaders: HashMap<i64, String> = users::table
-        .filter(users::id.eq_any(&leader_ids))
+        .filter(id_in(users::id, &leader_ids))
         .select((users::id, users::display_name))
         .load::<(i64, String)>(conn)?
         .into_iter()
         .collect();
     let names: HashMap<i64, String> = cadres::table
-        .filter(cadres::id.eq_any(&cadre_ids))
+        .filter(id_in(cadres::id, &cadre_ids))
         .select((cadres::id, cadres::name))
         .load::<(i64, String)>(conn)?
         .into_iter()
@@ -560,7 +561,7 @@ pub fn talks_of_pairing(
         .select(talk_pairings::talk_id)
         .load(conn)?;
     let rows: Vec<TalkRow> = talks::table
-        .filter(talks::id.eq_any(&ids))
+        .filter(id_in(talks::id, &ids))
         .order((talks::held_on.desc(), talks::id.desc()))
         .select(TalkRow::as_select())
         .load(conn)?;
@@ -894,7 +895,7 @@ pub fn talks_with_cadre(
         .load(conn)?;
     let leader_ids: Vec<i64> = rows.iter().map(|(_, leader)| *leader).collect();
     let leaders: HashMap<i64, String> = users::table
-        .filter(users::id.eq_any(&leader_ids))
+        .filter(id_in(users::id, &leader_ids))
         .select((users::id, users::display_name))
         .load::<(i64, String)>(conn)?
         .into_iter()
@@ -932,7 +933,7 @@ pub fn pairings_of_cadre(
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let last: Option<NaiveDate> = talks::table
         .inner_join(talk_pairings::table)
-        .filter(talk_pairings::pairing_id.eq_any(&ids))
+        .filter(id_in(talk_pairings::pairing_id, &ids))
         .select(diesel::dsl::max(talks::held_on))
         .first(conn)?;
     Ok((pairing_views(conn, rows, today)?, last))

@@ -1,17 +1,23 @@
-//! SQLite SQL that diesel's query builder has no form for, as expressions diesel keeps prepared.
-//! The same SQL written with `diesel::dsl::sql` is prepared again on every run (diesel cannot
-//! know a literal's text is the same each time), which on a search cost up to about 50 µs a
-//! statement (docs/performance.md, "SQLite's search statements kept prepared"). Each of these
-//! writes the same text for any value, so one prepared statement serves them all.
+//! SQL that diesel's query builder has no form for, or none that diesel keeps prepared, as
+//! expressions diesel keeps prepared. The same SQL written with `diesel::dsl::sql` is prepared
+//! again on every run (diesel cannot know a literal's text is the same each time), which on a
+//! search cost up to about 50 µs a statement (docs/performance.md, "SQLite's search statements
+//! kept prepared"). Each of these writes the same text for any value, so one prepared statement
+//! serves them all.
 
 use diesel::backend::Backend;
 use diesel::expression::{
     is_aggregate, AppearsOnTable, Expression, SelectableExpression, ValidGrouping,
 };
+use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
-use diesel::sql_types::{Bool, HasSqlType, Text};
-use diesel::QueryResult;
+use diesel::sql_types::{Array, BigInt, Bool, HasSqlType, Nullable, Text};
+use diesel::sqlite::Sqlite;
+use diesel::{Connection, QueryResult};
+
+/// The backend of `DbConn`, whichever engine it is connected to.
+type Any = <super::DbConn as Connection>::Backend;
 
 /// `<table> MATCH ?`: a full-text query on an FTS5 table, the query bound.
 #[derive(Debug, Clone)]
@@ -56,55 +62,86 @@ impl<QS> AppearsOnTable<QS> for FtsMatch {}
 
 impl<QS> SelectableExpression<QS> for FtsMatch {}
 
-/// `<column> IN (SELECT value FROM json_each(?))`: membership in a list of ids bound as one JSON
-/// array, so that the statement is the same for any number of ids (`eq_any` binds each id, and a
-/// statement per count is not kept).
+/// `<column> IN <ids>` with the ids bound as one value, so that one prepared statement serves
+/// any number of them: SQLite reads a JSON array (`IN (SELECT value FROM json_each(?))`),
+/// PostgreSQL an array (`= ANY(?)`). diesel's `eq_any` binds each id on SQLite, and a statement
+/// per count of ids is not kept.
 #[derive(Debug, Clone)]
-pub struct InJsonArray<C> {
+pub struct IdIn<C> {
     column: C,
-    ids: String,
+    ids: Vec<i64>,
+    /// The ids as SQLite binds them.
+    json: String,
 }
 
 /// `column` is one of `ids`.
-pub fn in_json_array<C>(column: C, ids: &[i64]) -> InJsonArray<C> {
+pub fn id_in<C>(column: C, ids: &[i64]) -> IdIn<C>
+where
+    C: Expression,
+    C::SqlType: IdType,
+{
     let listed: Vec<String> = ids.iter().map(i64::to_string).collect();
-    InJsonArray {
+    IdIn {
         column,
-        ids: format!("[{}]", listed.join(",")),
+        ids: ids.to_vec(),
+        json: format!("[{}]", listed.join(",")),
     }
 }
 
-impl<C> Expression for InJsonArray<C> {
+/// The SQL types of id columns: `BigInt`, and `Nullable<BigInt>` for an optional reference.
+pub trait IdType {}
+
+impl IdType for BigInt {}
+
+impl IdType for Nullable<BigInt> {}
+
+impl<C> Expression for IdIn<C> {
     type SqlType = Bool;
 }
 
-impl<C, DB> QueryFragment<DB> for InJsonArray<C>
-where
-    C: QueryFragment<DB>,
-    DB: Backend + HasSqlType<Text>,
-    String: ToSql<Text, DB>,
-{
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+impl<C: QueryFragment<Sqlite>> QueryFragment<Sqlite> for IdIn<C> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
         self.column.walk_ast(out.reborrow())?;
         out.push_sql(" IN (SELECT value FROM json_each(");
-        out.push_bind_param::<Text, String>(&self.ids)?;
+        out.push_bind_param::<Text, String>(&self.json)?;
         out.push_sql("))");
         Ok(())
     }
 }
 
-impl<C> QueryId for InJsonArray<C> {
+impl<C: QueryFragment<Pg>> QueryFragment<Pg> for IdIn<C> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        self.column.walk_ast(out.reborrow())?;
+        out.push_sql(" = ANY(");
+        out.push_bind_param::<Array<BigInt>, Vec<i64>>(&self.ids)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+/// On `DbConn`, the form of the engine it is connected to.
+impl<C> QueryFragment<Any> for IdIn<C>
+where
+    C: QueryFragment<Sqlite> + QueryFragment<Pg>,
+{
+    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, Any>) -> QueryResult<()> {
+        Any::walk_variant_ast(self, pass)
+    }
+}
+
+/// The SQL text tells statements apart; there is no static id.
+impl<C> QueryId for IdIn<C> {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl<C, GroupBy> ValidGrouping<GroupBy> for InJsonArray<C> {
+impl<C, GroupBy> ValidGrouping<GroupBy> for IdIn<C> {
     type IsAggregate = is_aggregate::Never;
 }
 
-impl<C: AppearsOnTable<QS>, QS> AppearsOnTable<QS> for InJsonArray<C> {}
+impl<C: AppearsOnTable<QS>, QS> AppearsOnTable<QS> for IdIn<C> {}
 
-impl<C: SelectableExpression<QS>, QS> SelectableExpression<QS> for InJsonArray<C> {}
+impl<C: SelectableExpression<QS>, QS> SelectableExpression<QS> for IdIn<C> {}
 
 #[cfg(test)]
 mod tests {
@@ -149,7 +186,7 @@ mod tests {
         assert_eq!(matching("fang"), [2, 3]);
         let mut among = |ids: &[i64]| -> Vec<i64> {
             words::table
-                .filter(in_json_array(words::rowid, ids))
+                .filter(id_in(words::rowid, ids))
                 .select(words::rowid)
                 .order(words::rowid)
                 .load(&mut conn)
@@ -165,5 +202,16 @@ mod tests {
             cached[1].contains("IN (SELECT value FROM json_each(?))"),
             "{cached:?}"
         );
+    }
+
+    /// On PostgreSQL the ids are one array parameter, whatever their number.
+    #[test]
+    fn postgres_binds_the_ids_as_one_array() {
+        let query = words::table
+            .filter(id_in(words::rowid, &[3, 1, 2]))
+            .select(words::rowid);
+        let sql = diesel::debug_query::<Pg, _>(&query).to_string();
+        assert!(sql.contains(r#""words"."rowid" = ANY($1)"#), "{sql}");
+        assert!(sql.contains("binds: [[3, 1, 2]]"), "{sql}");
     }
 }

@@ -12,6 +12,7 @@ use super::dto::{MeetingKind, MeetingStatus, Outcome};
 use super::model::MeetingRow;
 use super::service::{self, PeriodData};
 use crate::cadres::vocab::Party;
+use crate::db::kept_sql::id_in;
 use crate::db::schema::cadres;
 use crate::db::DbConn;
 use crate::error::ApiError;
@@ -267,7 +268,7 @@ pub fn participation(
     }
     let ids: Vec<i64> = per_cadre.keys().copied().collect();
     let people: HashMap<i64, (String, String)> = cadres::table
-        .filter(cadres::id.eq_any(&ids))
+        .filter(id_in(cadres::id, &ids))
         .select((cadres::id, cadres::name, cadres::party))
         .load::<(i64, String, String)>(conn)?
         .into_iter()

@@ -13,6 +13,7 @@ use crate::accounts::{self, dto::UnitKind};
 use crate::audit::{self, Actor, Event};
 use crate::cadres::repo::{EXPERTISE, SECTOR};
 use crate::cadres::vocab::Party;
+use crate::db::kept_sql::id_in;
 use crate::db::schema::{
     agenda_item_tags, agenda_items, cadre_tags, cadres, invitations, meetings, opinions, units,
 };
@@ -45,7 +46,7 @@ fn status_of(row: &MeetingRow) -> Result<MeetingStatus, ApiError> {
 fn tags_of(conn: &mut DbConn, item_ids: &[i64]) -> QueryResult<HashMap<i64, Vec<String>>> {
     let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
     for (id, tag) in agenda_item_tags::table
-        .filter(agenda_item_tags::agenda_item_id.eq_any(item_ids))
+        .filter(id_in(agenda_item_tags::agenda_item_id, item_ids))
         .order((agenda_item_tags::agenda_item_id, agenda_item_tags::tag))
         .select((agenda_item_tags::agenda_item_id, agenda_item_tags::tag))
         .load::<(i64, String)>(conn)?
@@ -65,7 +66,7 @@ fn items_of(conn: &mut DbConn, meeting_id: i64) -> Result<Vec<AgendaItemView>, A
     let mut tags = tags_of(conn, &ids)?;
     let mut invited: HashMap<i64, i64> = HashMap::new();
     for (item, count) in invitations::table
-        .filter(invitations::agenda_item_id.eq_any(&ids))
+        .filter(id_in(invitations::agenda_item_id, &ids))
         .filter(invitations::status.ne(InvitationStatus::Declined.as_str()))
         .group_by(invitations::agenda_item_id)
         .select((invitations::agenda_item_id, diesel::dsl::count_star()))
@@ -569,7 +570,7 @@ pub fn candidates(
     }
     let ids: Vec<i64> = tags_by_cadre.keys().copied().collect();
     let people: HashMap<i64, (String, String, String)> = cadres::table
-        .filter(cadres::id.eq_any(&ids))
+        .filter(id_in(cadres::id, &ids))
         .select((cadres::id, cadres::name, cadres::party, cadres::sort_key))
         .load::<(i64, String, String, String)>(conn)?
         .into_iter()
@@ -643,14 +644,14 @@ fn invitation_views(
     let meeting_ids: Vec<i64> = rows.iter().map(|r| r.meeting_id).collect();
     let cadre_ids: Vec<i64> = rows.iter().map(|r| r.cadre_id).collect();
     let meetings_by_id: HashMap<i64, MeetingRow> = meetings::table
-        .filter(meetings::id.eq_any(&meeting_ids))
+        .filter(id_in(meetings::id, &meeting_ids))
         .select(MeetingRow::as_select())
         .load(conn)?
         .into_iter()
         .map(|m| (m.id, m))
         .collect();
     let names: HashMap<i64, String> = cadres::table
-        .filter(cadres::id.eq_any(&cadre_ids))
+        .filter(id_in(cadres::id, &cadre_ids))
         .select((cadres::id, cadres::name))
         .load::<(i64, String)>(conn)?
         .into_iter()
@@ -890,7 +891,7 @@ fn opinion_views(conn: &mut DbConn, rows: Vec<OpinionRow>) -> Result<Vec<Opinion
     let item_ids: Vec<i64> = rows.iter().map(|r| r.agenda_item_id).collect();
     let cadre_ids: Vec<i64> = rows.iter().map(|r| r.cadre_id).collect();
     let items: HashMap<i64, (i64, String)> = agenda_items::table
-        .filter(agenda_items::id.eq_any(&item_ids))
+        .filter(id_in(agenda_items::id, &item_ids))
         .select((
             agenda_items::id,
             agenda_items::meeting_id,
@@ -901,7 +902,7 @@ fn opinion_views(conn: &mut DbConn, rows: Vec<OpinionRow>) -> Result<Vec<Opinion
         .map(|(id, meeting, title)| (id, (meeting, title)))
         .collect();
     let names: HashMap<i64, String> = cadres::table
-        .filter(cadres::id.eq_any(&cadre_ids))
+        .filter(id_in(cadres::id, &cadre_ids))
         .select((cadres::id, cadres::name))
         .load::<(i64, String)>(conn)?
         .into_iter()
@@ -1089,17 +1090,17 @@ pub fn period_data(
         .load(conn)?;
     let ids: Vec<i64> = meetings.iter().map(|m| m.id).collect();
     let items: Vec<AgendaItemRow> = agenda_items::table
-        .filter(agenda_items::meeting_id.eq_any(&ids))
+        .filter(id_in(agenda_items::meeting_id, &ids))
         .select(AgendaItemRow::as_select())
         .load(conn)?;
     let item_ids: Vec<i64> = items.iter().map(|i| i.id).collect();
     Ok(PeriodData {
         invitations: invitations::table
-            .filter(invitations::meeting_id.eq_any(&ids))
+            .filter(id_in(invitations::meeting_id, &ids))
             .select(InvitationRow::as_select())
             .load(conn)?,
         opinions: opinions::table
-            .filter(opinions::agenda_item_id.eq_any(&item_ids))
+            .filter(id_in(opinions::agenda_item_id, &item_ids))
             .select(OpinionRow::as_select())
             .load(conn)?,
         meetings,

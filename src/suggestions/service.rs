@@ -13,6 +13,7 @@ use super::dto::*;
 use crate::accounts::dto::UnitKind;
 use crate::audit::{self, Actor, Event};
 use crate::auth::Role;
+use crate::db::kept_sql::id_in;
 use crate::db::schema::{
     assignment_progress, assignment_requests, assignments, cadres, instructions,
     suggestion_cosigners, suggestion_presentations, suggestion_ratings, suggestion_supplements,
@@ -152,20 +153,20 @@ fn assignment_views(
     let suggestion_ids: Vec<i64> = rows.iter().map(|r| r.suggestion_id).collect();
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let unit_names: HashMap<i64, String> = units::table
-        .filter(units::id.eq_any(&unit_ids))
+        .filter(id_in(units::id, &unit_ids))
         .select((units::id, units::name))
         .load::<(i64, String)>(conn)?
         .into_iter()
         .collect();
     let titles: HashMap<i64, String> = suggestions::table
-        .filter(suggestions::id.eq_any(&suggestion_ids))
+        .filter(id_in(suggestions::id, &suggestion_ids))
         .select((suggestions::id, suggestions::title))
         .load::<(i64, String)>(conn)?
         .into_iter()
         .collect();
     let mut progress: HashMap<i64, Vec<ProgressView>> = HashMap::new();
     for (assignment, text, created_at) in assignment_progress::table
-        .filter(assignment_progress::assignment_id.eq_any(&ids))
+        .filter(id_in(assignment_progress::assignment_id, &ids))
         .order(assignment_progress::id)
         .select((
             assignment_progress::assignment_id,

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 
 use super::dto::{Category, Rating, ReplyResult, SuggestionStatus};
 use super::service::AssignmentRow;
+use crate::db::kept_sql::id_in;
 use crate::db::schema::{
     assignments, instructions, suggestion_presentations, suggestion_ratings, suggestions, units,
 };
@@ -86,23 +87,23 @@ pub fn compute(
         .load(conn)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let presented: HashSet<i64> = suggestion_presentations::table
-        .filter(suggestion_presentations::suggestion_id.eq_any(&ids))
+        .filter(id_in(suggestion_presentations::suggestion_id, &ids))
         .select(suggestion_presentations::suggestion_id)
         .load::<i64>(conn)?
         .into_iter()
         .collect();
     let instructed: HashSet<i64> = instructions::table
-        .filter(instructions::suggestion_id.eq_any(&ids))
+        .filter(id_in(instructions::suggestion_id, &ids))
         .select(instructions::suggestion_id)
         .load::<i64>(conn)?
         .into_iter()
         .collect();
     let handled: Vec<AssignmentRow> = assignments::table
-        .filter(assignments::suggestion_id.eq_any(&ids))
+        .filter(id_in(assignments::suggestion_id, &ids))
         .select(AssignmentRow::as_select())
         .load(conn)?;
     let ratings: Vec<String> = suggestion_ratings::table
-        .filter(suggestion_ratings::suggestion_id.eq_any(&ids))
+        .filter(id_in(suggestion_ratings::suggestion_id, &ids))
         .select(suggestion_ratings::rating)
         .load(conn)?;
 
@@ -156,7 +157,7 @@ pub fn compute(
 
     let unit_ids: Vec<i64> = handled.iter().map(|a| a.unit_id).collect();
     let unit_names: BTreeMap<i64, String> = units::table
-        .filter(units::id.eq_any(&unit_ids))
+        .filter(id_in(units::id, &unit_ids))
         .select((units::id, units::name))
         .load::<(i64, String)>(conn)?
         .into_iter()
