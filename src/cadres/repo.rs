@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use super::dto::CadreFilter;
 use super::model::{CadreRow, CadreViewRow};
 use super::vocab::Category;
-use crate::db::schema::{cadre_tags, cadres};
+use crate::db::kept_sql::{fts_match, FtsMatch};
+use crate::db::schema::{cadre_search, cadre_tags, cadres};
 use crate::db::{DbConn, Engine};
 use crate::text::{fold, like_contains, search_pattern};
 
@@ -160,10 +161,7 @@ macro_rules! filter_cadres {
         if let Some(q) = &filter.q {
             let search = $crate::cadres::repo::Search::of(q);
             if let Some(fts_query) = search.fts_query($search_with) {
-                use $crate::db::schema::cadre_search;
-                let matching = cadre_search::table
-                    .filter($crate::db::kept_sql::fts_match("cadre_search", fts_query))
-                    .select(cadre_search::rowid);
+                let matching = $crate::cadres::repo::trigram_matches(fts_query);
                 query = query.filter(cadres::id.eq_any(matching));
             } else {
                 use diesel::sql_types::{Bool, Text};
@@ -242,6 +240,16 @@ pub fn filtered<'a>(
     filter_cadres!(cadres::table.into_boxed(), filter, today, search_with)
 }
 
+/// The ids of the cadres SQLite's trigram table `cadre_search` finds for an FTS5 query
+/// ([`Search::fts_query`]): a subquery for the filter, or read alone.
+pub fn trigram_matches(
+    fts_query: String,
+) -> diesel::dsl::Select<diesel::dsl::Filter<cadre_search::table, FtsMatch>, cadre_search::rowid> {
+    cadre_search::table
+        .filter(fts_match("cadre_search", fts_query))
+        .select(cadre_search::rowid)
+}
+
 /// The cadres SQLite's trigram table finds for the search, before any other condition, when
 /// they are `count` or fewer: reading so few ids costs what their number costs, so a search can
 /// hold them (to sort them, or to look for them among the next names) apart from matches better
@@ -252,13 +260,10 @@ pub fn text_matches_if_few(
     search: &Search,
     count: i64,
 ) -> QueryResult<Option<Vec<i64>>> {
-    use crate::db::schema::cadre_search;
     let Some(fts_query) = search.fts_query(SearchWith::TrigramTable) else {
         return Ok(None);
     };
-    let matching = cadre_search::table
-        .filter(crate::db::kept_sql::fts_match("cadre_search", fts_query))
-        .select(cadre_search::rowid);
+    let matching = trigram_matches(fts_query);
     let found: Vec<i64> = crate::db::written_in::limit(matching, count + 1).load(conn)?;
     Ok((found.len() as i64 <= count).then_some(found))
 }
