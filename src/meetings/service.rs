@@ -527,7 +527,7 @@ fn eligible_cadres(
             .load(conn)?;
         units_of_township.push(unit.id);
         let ids = active
-            .filter(cadres::unit_id.eq_any(units_of_township))
+            .filter(id_in(cadres::unit_id, &units_of_township))
             .select(cadres::id)
             .load::<i64>(conn)?;
         Ok((ids.into_iter().collect(), "same_township"))
