@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::model::{NewRefreshToken, NewSession, RefreshTokenRow, SessionRow, UnitRow, UserRow};
 use crate::auth::Role;
+use crate::db::kept_sql::id_in;
 use crate::db::schema::{login_throttle, refresh_tokens, sessions, units, user_roles, users};
 use crate::db::DbConn;
 
@@ -54,7 +55,7 @@ pub fn roles_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Role>> {
 /// Roles of many users at once (for list pages).
 pub fn roles_of_many(conn: &mut DbConn, user_ids: &[i64]) -> QueryResult<Vec<(i64, Role)>> {
     Ok(user_roles::table
-        .filter(user_roles::user_id.eq_any(user_ids))
+        .filter(id_in(user_roles::user_id, user_ids))
         .select((user_roles::user_id, user_roles::role))
         .load::<(i64, String)>(conn)?
         .into_iter()

@@ -11,6 +11,7 @@ use super::dto::*;
 use super::records;
 use crate::audit::{self, Actor, Event};
 use crate::auth::Role;
+use crate::db::kept_sql::id_in;
 use crate::db::schema::{
     appointment_targets, assessments, cadres, evaluation_cycles, evaluation_ratings, units,
 };
@@ -378,7 +379,7 @@ fn aggregate(
     }
     let ids: Vec<i64> = by_cadre.keys().copied().collect();
     let names: HashMap<i64, String> = cadres::table
-        .filter(cadres::id.eq_any(&ids))
+        .filter(id_in(cadres::id, &ids))
         .select((cadres::id, cadres::name))
         .load::<(i64, String)>(conn)?
         .into_iter()

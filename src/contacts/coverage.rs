@@ -170,7 +170,7 @@ pub fn coverage(
     let unpaired_query = || {
         cadres::table
             .filter(cadres::status.eq("active"))
-            .filter(cadres::id.ne_all(paired.clone()))
+            .filter(diesel::dsl::not(id_in(cadres::id, &paired)))
     };
     let unpaired_cadres: i64 = unpaired_query().count().get_result(conn)?;
     let unpaired = unpaired_query()

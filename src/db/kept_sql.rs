@@ -12,7 +12,10 @@ use diesel::expression::{
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
-use diesel::sql_types::{Array, BigInt, Bool, HasSqlType, Nullable, Text};
+use diesel::sql_types::is_nullable::{IsSqlTypeNullable, MaybeNullable};
+use diesel::sql_types::{
+    Array, BigInt, Bool, HasSqlType, MaybeNullableType, Nullable, SqlType, Text,
+};
 use diesel::sqlite::Sqlite;
 use diesel::{Connection, QueryResult};
 
@@ -95,8 +98,14 @@ impl IdType for BigInt {}
 
 impl IdType for Nullable<BigInt> {}
 
-impl<C> Expression for IdIn<C> {
-    type SqlType = Bool;
+/// Bool, or nullable Bool for a nullable column, as diesel types its own `IN`.
+impl<C> Expression for IdIn<C>
+where
+    C: Expression,
+    C::SqlType: SqlType,
+    IsSqlTypeNullable<C::SqlType>: MaybeNullableType<Bool>,
+{
+    type SqlType = MaybeNullable<IsSqlTypeNullable<C::SqlType>, Bool>;
 }
 
 impl<C: QueryFragment<Sqlite>> QueryFragment<Sqlite> for IdIn<C> {
@@ -139,9 +148,9 @@ impl<C, GroupBy> ValidGrouping<GroupBy> for IdIn<C> {
     type IsAggregate = is_aggregate::Never;
 }
 
-impl<C: AppearsOnTable<QS>, QS> AppearsOnTable<QS> for IdIn<C> {}
+impl<C: AppearsOnTable<QS>, QS> AppearsOnTable<QS> for IdIn<C> where Self: Expression {}
 
-impl<C: SelectableExpression<QS>, QS> SelectableExpression<QS> for IdIn<C> {}
+impl<C: SelectableExpression<QS>, QS> SelectableExpression<QS> for IdIn<C> where Self: Expression {}
 
 #[cfg(test)]
 mod tests {
@@ -158,10 +167,11 @@ mod tests {
     }
 
     /// Each form is prepared once and kept, whatever the values: the SQL each adds to the
-    /// statement cache, over runs with different queries and different numbers of ids.
+    /// statement cache, over runs with different queries and different numbers of ids, on
+    /// `DbConn` as the service runs them.
     #[test]
     fn statements_are_kept_prepared_for_any_value() {
-        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        let mut conn = crate::db::DbConn::Sqlite(SqliteConnection::establish(":memory:").unwrap());
         conn.batch_execute(
             "CREATE VIRTUAL TABLE words USING fts5(text, tokenize = 'trigram');
              INSERT INTO words(rowid, text) VALUES (1, 'luowei'), (2, 'wangfang'), (3, 'luofang');",
