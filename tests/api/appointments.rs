@@ -556,6 +556,10 @@ async fn assessments_are_yearly_and_ratings_stay_private_until_the_cycle_closes(
     let all: Value = p.f.app.get(&ratings, &leader).await.json().await.unwrap();
     assert_eq!(all["ratings"].as_array().unwrap().len(), 3);
     let result = &all["results"][0];
+    assert_eq!(
+        (&result["cadre_id"], &result["cadre_name"]),
+        (&json!(p.luo), &json!("罗维"))
+    );
     // Weighted: (90*.6+80*.4)=86, (70*.6+60*.4)=66, (80*.6+100*.4)=88 -> mean 80.0.
     assert_eq!(
         (result["raters"].as_i64(), result["weighted_score"].as_f64()),

@@ -38,6 +38,16 @@ async fn admin_creates_a_user_of_every_role_who_can_log_in() {
         .await
         .unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 8);
+    // The page reads its users' roles together; each user shows its own.
+    for role in ROLES {
+        let listed = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|item| item["username"] == format!("user.{role}"))
+            .unwrap();
+        assert_eq!(listed["roles"], json!([role]), "{listed}");
+    }
     assert!(!list.to_string().contains("argon2"));
     assert_eq!(
         app.count("SELECT COUNT(*) AS n FROM audit_events WHERE after_json LIKE '%argon2%'"),
