@@ -1,5 +1,7 @@
 //! Queries on units, users, roles, sessions and refresh tokens. No HTTP types here.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -60,6 +62,17 @@ pub fn roles_of_many(conn: &mut DbConn, user_ids: &[i64]) -> QueryResult<Vec<(i6
         .load::<(i64, String)>(conn)?
         .into_iter()
         .filter_map(|(id, r)| Role::parse(&r).map(|r| (id, r)))
+        .collect())
+}
+
+/// The display names of the users `ids` names, by id, in one kept statement: what pages show
+/// for the leader of a pairing or a talk and for whoever recorded an appointment.
+pub fn display_names_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<HashMap<i64, String>> {
+    Ok(users::table
+        .filter(id_in(users::id, ids))
+        .select((users::id, users::display_name))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
         .collect())
 }
 

@@ -11,7 +11,6 @@ use super::dto::*;
 use super::records;
 use crate::audit::{self, Actor, Event};
 use crate::auth::Role;
-use crate::db::kept_sql::id_in;
 use crate::db::schema::{
     appointment_targets, assessments, cadres, evaluation_cycles, evaluation_ratings, units,
 };
@@ -378,12 +377,7 @@ fn aggregate(
         by_cadre.entry(rating.cadre_id).or_default().push(rating);
     }
     let ids: Vec<i64> = by_cadre.keys().copied().collect();
-    let names: HashMap<i64, String> = cadres::table
-        .filter(id_in(cadres::id, &ids))
-        .select((cadres::id, cadres::name))
-        .load::<(i64, String)>(conn)?
-        .into_iter()
-        .collect();
+    let names = crate::cadres::repo::names_of(conn, &ids)?;
     let round = |x: f64| (x * 10.0).round() / 10.0;
     #[allow(clippy::cast_precision_loss)]
     Ok(by_cadre

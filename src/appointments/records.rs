@@ -10,8 +10,7 @@ use diesel::prelude::*;
 use super::dto::*;
 use crate::audit::{self, Actor, Event};
 use crate::cadres::vocab::Level;
-use crate::db::kept_sql::id_in;
-use crate::db::schema::{appointments, units, users};
+use crate::db::schema::{appointments, units};
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::text::normalise;
@@ -46,12 +45,7 @@ impl AppointmentRow {
 
 fn views(conn: &mut DbConn, rows: &[AppointmentRow]) -> Result<Vec<AppointmentView>, ApiError> {
     let recorders: Vec<i64> = rows.iter().map(|r| r.recorded_by).collect();
-    let names: HashMap<i64, String> = users::table
-        .filter(id_in(users::id, &recorders))
-        .select((users::id, users::display_name))
-        .load::<(i64, String)>(conn)?
-        .into_iter()
-        .collect();
+    let names = crate::accounts::repo::display_names_of(conn, &recorders)?;
     Ok(rows
         .iter()
         .map(|r| {

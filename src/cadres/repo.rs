@@ -1,5 +1,7 @@
 //! Queries on cadres and their tags. Other domains read cadres through these functions.
 
+use std::collections::HashMap;
+
 use chrono::{Months, NaiveDate};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -7,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::dto::CadreFilter;
 use super::model::{CadreRow, CadreViewRow};
 use super::vocab::Category;
-use crate::db::kept_sql::{fts_match, FtsMatch};
+use crate::db::kept_sql::{fts_match, id_in, FtsMatch};
 use crate::db::schema::{cadre_search, cadre_tags, cadres};
 use crate::db::{DbConn, Engine};
 use crate::text::{fold, like_contains, search_pattern};
@@ -40,6 +42,17 @@ pub fn find_view(conn: &mut DbConn, id: i64) -> QueryResult<Option<CadreViewRow>
 
 pub fn exists(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(cadres::table.find(id))).get_result(conn)
+}
+
+/// The names of the cadres `ids` names, by id, in one kept statement (`kept_sql::id_in`):
+/// what the pages of meetings, contacts and appointments show beside a cadre's id.
+pub fn names_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<HashMap<i64, String>> {
+    Ok(cadres::table
+        .filter(id_in(cadres::id, ids))
+        .select((cadres::id, cadres::name))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect())
 }
 
 pub fn find_by_id_number_lookup(conn: &mut DbConn, lookup: &str) -> QueryResult<Option<CadreRow>> {

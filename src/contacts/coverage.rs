@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::model::{CampaignRow, PairingRow, TermRow};
 use super::service::find_term;
 use crate::db::kept_sql::id_in;
-use crate::db::schema::{cadres, campaigns, pairings, talk_pairings, talks, users};
+use crate::db::schema::{cadres, campaigns, pairings, talk_pairings, talks};
 use crate::db::DbConn;
 use crate::error::ApiError;
 
@@ -112,19 +112,9 @@ pub fn coverage(
         }
     }
     let people: Vec<i64> = in_year.iter().map(|p| p.cadre_id).collect();
-    let cadre_names: HashMap<i64, String> = cadres::table
-        .filter(id_in(cadres::id, &people))
-        .select((cadres::id, cadres::name))
-        .load::<(i64, String)>(conn)?
-        .into_iter()
-        .collect();
+    let cadre_names = crate::cadres::repo::names_of(conn, &people)?;
     let leader_ids: Vec<i64> = in_year.iter().map(|p| p.leader_id).collect();
-    let leader_names: HashMap<i64, String> = users::table
-        .filter(id_in(users::id, &leader_ids))
-        .select((users::id, users::display_name))
-        .load::<(i64, String)>(conn)?
-        .into_iter()
-        .collect();
+    let leader_names = crate::accounts::repo::display_names_of(conn, &leader_ids)?;
 
     let minimum = term.min_contacts_per_year;
     let mut by_leader: BTreeMap<i64, LeaderCoverage> = BTreeMap::new();
@@ -167,10 +157,11 @@ pub fn coverage(
         .map(|p| p.cadre_id)
         .collect();
     let paired: Vec<i64> = paired.into_iter().collect();
+    let not_paired = diesel::dsl::not(id_in(cadres::id, &paired));
     let unpaired_query = || {
         cadres::table
             .filter(cadres::status.eq("active"))
-            .filter(diesel::dsl::not(id_in(cadres::id, &paired)))
+            .filter(not_paired.clone())
     };
     let unpaired_cadres: i64 = unpaired_query().count().get_result(conn)?;
     let unpaired = unpaired_query()

@@ -2,7 +2,7 @@
 //! cadres, campaigns, talks dated within their pairings, the 7-day correction window, follow-ups.
 //! Every change runs in the caller's transaction and is audited there.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -13,8 +13,7 @@ use crate::audit::{self, Actor, Event};
 use crate::auth::Role;
 use crate::db::kept_sql::id_in;
 use crate::db::schema::{
-    cadres, campaigns, follow_ups, pairings, talk_notes, talk_pairings, talks, terms, user_roles,
-    users,
+    campaigns, follow_ups, pairings, talk_notes, talk_pairings, talks, terms, user_roles, users,
 };
 use crate::db::DbConn;
 use crate::error::ApiError;
@@ -146,18 +145,8 @@ fn pairing_views(
 ) -> Result<Vec<PairingView>, ApiError> {
     let leader_ids: Vec<i64> = rows.iter().map(|r| r.leader_id).collect();
     let cadre_ids: Vec<i64> = rows.iter().map(|r| r.cadre_id).collect();
-    let leaders: HashMap<i64, String> = users::table
-        .filter(id_in(users::id, &leader_ids))
-        .select((users::id, users::display_name))
-        .load::<(i64, String)>(conn)?
-        .into_iter()
-        .collect();
-    let names: HashMap<i64, String> = cadres::table
-        .filter(id_in(cadres::id, &cadre_ids))
-        .select((cadres::id, cadres::name))
-        .load::<(i64, String)>(conn)?
-        .into_iter()
-        .collect();
+    let leaders = crate::accounts::repo::display_names_of(conn, &leader_ids)?;
+    let names = crate::cadres::repo::names_of(conn, &cadre_ids)?;
     Ok(rows
         .into_iter()
         .map(|r| PairingView {
@@ -894,12 +883,7 @@ pub fn talks_with_cadre(
         .select((TalkRow::as_select(), pairings::leader_id))
         .load(conn)?;
     let leader_ids: Vec<i64> = rows.iter().map(|(_, leader)| *leader).collect();
-    let leaders: HashMap<i64, String> = users::table
-        .filter(id_in(users::id, &leader_ids))
-        .select((users::id, users::display_name))
-        .load::<(i64, String)>(conn)?
-        .into_iter()
-        .collect();
+    let leaders = crate::accounts::repo::display_names_of(conn, &leader_ids)?;
     let mut seen = BTreeSet::new();
     let mut views = Vec::new();
     for (talk, leader) in rows {

@@ -18,6 +18,7 @@ use diesel::sql_types::{
 };
 use diesel::sqlite::Sqlite;
 use diesel::{Connection, QueryResult};
+use std::sync::OnceLock;
 
 /// The backend of `DbConn`, whichever engine it is connected to.
 type Any = <super::DbConn as Connection>::Backend;
@@ -73,8 +74,9 @@ impl<QS> SelectableExpression<QS> for FtsMatch {}
 pub struct IdIn<C> {
     column: C,
     ids: Vec<i64>,
-    /// The ids as SQLite binds them.
-    json: String,
+    /// The ids as SQLite binds them, written the first time SQLite's form is walked (a bind
+    /// borrows from the expression, and the engine is known only then).
+    json: OnceLock<String>,
 }
 
 /// `column` is one of `ids`.
@@ -83,11 +85,10 @@ where
     C: Expression,
     C::SqlType: IdType,
 {
-    let listed: Vec<String> = ids.iter().map(i64::to_string).collect();
     IdIn {
         column,
         ids: ids.to_vec(),
-        json: format!("[{}]", listed.join(",")),
+        json: OnceLock::new(),
     }
 }
 
@@ -112,7 +113,11 @@ impl<C: QueryFragment<Sqlite>> QueryFragment<Sqlite> for IdIn<C> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
         self.column.walk_ast(out.reborrow())?;
         out.push_sql(" IN (SELECT value FROM json_each(");
-        out.push_bind_param::<Text, String>(&self.json)?;
+        let json = self.json.get_or_init(|| {
+            let listed: Vec<String> = self.ids.iter().map(i64::to_string).collect();
+            format!("[{}]", listed.join(","))
+        });
+        out.push_bind_param::<Text, String>(json)?;
         out.push_sql("))");
         Ok(())
     }

@@ -650,12 +650,7 @@ fn invitation_views(
         .into_iter()
         .map(|m| (m.id, m))
         .collect();
-    let names: HashMap<i64, String> = cadres::table
-        .filter(id_in(cadres::id, &cadre_ids))
-        .select((cadres::id, cadres::name))
-        .load::<(i64, String)>(conn)?
-        .into_iter()
-        .collect();
+    let names = crate::cadres::repo::names_of(conn, &cadre_ids)?;
     rows.into_iter()
         .map(|r| {
             let meeting = meetings_by_id
@@ -901,12 +896,7 @@ fn opinion_views(conn: &mut DbConn, rows: Vec<OpinionRow>) -> Result<Vec<Opinion
         .into_iter()
         .map(|(id, meeting, title)| (id, (meeting, title)))
         .collect();
-    let names: HashMap<i64, String> = cadres::table
-        .filter(id_in(cadres::id, &cadre_ids))
-        .select((cadres::id, cadres::name))
-        .load::<(i64, String)>(conn)?
-        .into_iter()
-        .collect();
+    let names = crate::cadres::repo::names_of(conn, &cadre_ids)?;
     Ok(rows
         .into_iter()
         .map(|r| {
