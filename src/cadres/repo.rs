@@ -10,7 +10,7 @@ use super::dto::CadreFilter;
 use super::model::{CadreRow, CadreViewRow};
 use super::vocab::Category;
 use crate::db::kept_sql::{fts_match, id_in, FtsMatch};
-use crate::db::schema::{cadre_search, cadre_tags, cadres};
+use crate::db::schema::{cadre_search, cadre_search_by_name, cadre_tags, cadres};
 use crate::db::{DbConn, Engine};
 use crate::text::{fold, like_contains, search_pattern};
 
@@ -281,6 +281,101 @@ pub fn text_matches_if_few(
     Ok((found.len() as i64 <= count).then_some(found))
 }
 
+/// Bits of a `cadre_search_by_name` rowid below its name's order: the cadre's id.
+const NAME_ORDER_ID_BITS: u32 = 24;
+
+/// The cadre's id in a `cadre_search_by_name` rowid.
+const NAME_ORDER_ID_MASK: i64 = (1 << NAME_ORDER_ID_BITS) - 1;
+
+/// Characters of `sort_key` a `cadre_search_by_name` rowid holds.
+const NAME_ORDER_CHARACTERS: usize = 8;
+
+/// A cadre's rowid in `cadre_search_by_name`, as its migration computes it (`cadres.name_order`):
+/// the first eight characters of `sort_key` in base 29, above the id. Rowids never go against
+/// the order of `(sort_key, id)`; keys that share those characters come out in id order.
+pub fn name_order_key(sort_key: &str, id: i64) -> i64 {
+    (name_order_prefix(sort_key) << NAME_ORDER_ID_BITS) | id
+}
+
+/// The part of [`name_order_key`] that `sort_key` gives: 0 past its end, 1 a character below
+/// `a`, 2 to 27 the letters, 28 a character above `z`.
+pub fn name_order_prefix(sort_key: &str) -> i64 {
+    let mut characters = sort_key.chars();
+    (0..NAME_ORDER_CHARACTERS).fold(0, |code, _| {
+        let digit = match characters.next() {
+            None => 0,
+            Some(c) if c < 'a' => 1,
+            Some(c) if c > 'z' => 28,
+            Some(c) => i64::from(u32::from(c) - u32::from('a')) + 2,
+        };
+        code * 29 + digit
+    })
+}
+
+/// The rowids of every cadre whose `sort_key` begins as `sort_key` does (its first eight
+/// characters).
+pub fn name_order_range(sort_key: &str) -> std::ops::Range<i64> {
+    let prefix = name_order_prefix(sort_key);
+    (prefix << NAME_ORDER_ID_BITS)..((prefix + 1) << NAME_ORDER_ID_BITS)
+}
+
+/// The [`name_order_prefix`] of a `cadre_search_by_name` rowid.
+pub fn prefix_of_name_order(rowid: i64) -> i64 {
+    rowid >> NAME_ORDER_ID_BITS
+}
+
+/// The cadre's id in a `cadre_search_by_name` rowid.
+pub fn id_of_name_order(rowid: i64) -> i64 {
+    rowid & NAME_ORDER_ID_MASK
+}
+
+/// Whether `cadre_search_by_name` holds every cadre: it leaves out ids too large for its rowids.
+pub fn name_order_holds_every_cadre(conn: &mut DbConn) -> QueryResult<bool> {
+    let highest: Option<i64> = cadres::table
+        .select(diesel::dsl::max(cadres::id))
+        .get_result(conn)?;
+    Ok(highest.is_none_or(|id| id <= NAME_ORDER_ID_MASK))
+}
+
+/// At most `rows` rowids of `cadre_search_by_name` matching the FTS5 query, in name order from
+/// `from` on (rowids at or above it; at or below it, in the reverse order, when `desc`).
+pub fn matches_in_name_order(
+    conn: &mut DbConn,
+    fts_query: String,
+    from: i64,
+    desc: bool,
+    rows: i64,
+) -> QueryResult<Vec<i64>> {
+    let matching = cadre_search_by_name::table
+        .filter(fts_match("cadre_search_by_name", fts_query))
+        .select(cadre_search_by_name::rowid);
+    if desc {
+        let matching = matching
+            .filter(cadre_search_by_name::rowid.le(from))
+            .order(cadre_search_by_name::rowid.desc());
+        crate::db::written_in::limit(matching, rows).load(conn)
+    } else {
+        let matching = matching
+            .filter(cadre_search_by_name::rowid.ge(from))
+            .order(cadre_search_by_name::rowid.asc());
+        crate::db::written_in::limit(matching, rows).load(conn)
+    }
+}
+
+/// The status and sort key of each of the cadres `ids` names, by id.
+pub fn statuses_and_sort_keys(
+    conn: &mut DbConn,
+    ids: &[i64],
+) -> QueryResult<HashMap<i64, (String, String)>> {
+    Ok(cadres::table
+        .filter(id_in(cadres::id, ids))
+        .select((cadres::id, cadres::status, cadres::sort_key))
+        .load::<(i64, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, status, sort_key)| (id, (status, sort_key)))
+        .collect())
+}
+
 /// How a text search finds its rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SearchWith {
@@ -350,5 +445,46 @@ impl Search {
             like_contains(&self.compact),
             self.spaced.as_deref().map(like_contains),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_order_keys_never_go_against_name_order() {
+        // In the order of `(sort_key, id)`: past the end, below `a`, letters, above `z`; keys
+        // alike in their first eight characters in id order.
+        let in_order = [
+            ("", 9),
+            ("0a", 1),
+            ("a", 5),
+            ("a0", 2),
+            ("ab", 1),
+            ("lvmin", 3),
+            ("lümin", 1),
+            ("zhangwei", 4),
+            ("zhangweilan", 2),
+            ("zhangweiqiang", 1),
+            ("zhangwen", 1),
+            ("zzzzzzzzz", (1 << 24) - 1),
+        ];
+        let keys: Vec<i64> = in_order
+            .iter()
+            .map(|(sort_key, id)| name_order_key(sort_key, *id))
+            .collect();
+        for (pair, names) in keys.windows(2).zip(in_order.windows(2)) {
+            let same_prefix = name_order_prefix(names[0].0) == name_order_prefix(names[1].0);
+            assert!(pair[0] < pair[1] || same_prefix, "{names:?}");
+        }
+        // "zhangweilan" (id 2) shares "zhangwei" with "zhangweiqiang" (id 1): id order there.
+        assert!(keys[8] > keys[9]);
+        assert!(keys.iter().all(|&key| key > 0));
+        let key = name_order_key("zhangweilan", 77);
+        assert_eq!(id_of_name_order(key), 77);
+        assert_eq!(prefix_of_name_order(key), name_order_prefix("zhangwei"));
+        assert!(name_order_range("zhangweiqiang").contains(&key));
+        assert!(!name_order_range("zhangwen").contains(&key));
     }
 }

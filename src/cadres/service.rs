@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::dto::{
     CadreFilter, CadrePageParams, CadreSort, CadreView, ProtectedField, RevealRequest, RevealView,
-    UpdateCadreRequest,
+    StatusFilter, UpdateCadreRequest,
 };
 use super::identity::{mask_id_number, mask_phone, parse_id_number};
 use super::model::{CadreColumns, CadreRow, CadreViewRow};
@@ -834,6 +834,10 @@ const FEW_MATCHES: i64 = 1_000;
 /// it, and more matches are dense enough for the walk that checks each row to find a page.
 const HELD_MATCHES: i64 = 10_000;
 
+/// Rowids [`NamePage::in_name_order_sqlite`] reads at a time: the first batch above the page's
+/// size, then each next one. A few sizes, since each is a statement of its own (`written_in`).
+const NAME_ORDER_BATCHES: [i64; 4] = [64, 256, 1_024, 4_096];
+
 /// Names after the cursor in which [`NamePage::among_next_names`] looks for a page of matches.
 const NEXT_NAMES: i64 = 1_000;
 
@@ -866,6 +870,11 @@ struct NamePage<'a> {
 impl NamePage<'_> {
     /// The page's rows and, when another page follows, one more.
     fn rows(&self, conn: &mut DbConn) -> Result<Vec<CadreViewRow>, ApiError> {
+        if conn.engine() == db::Engine::Sqlite {
+            if let Some(rows) = self.in_name_order_sqlite(conn)? {
+                return Ok(rows);
+            }
+        }
         let few_matches = match conn.engine() {
             db::Engine::Sqlite => self.held_matches_sqlite(conn)?,
             db::Engine::Postgres => self.few_matches_postgres(conn)?,
@@ -916,6 +925,112 @@ impl NamePage<'_> {
         let ids: Vec<i64> =
             written_in::limit(every_match.select(cadres::id), self.limit + 1).load(conn)?;
         Ok(rows_in_order(conn, &ids)?)
+    }
+
+    /// SQLite's page read from `cadre_search_by_name`, whose rowids follow name order, when the
+    /// filter holds nothing but the text and the status: the matches come in name order from the
+    /// cursor's name on, so reading stops at the page, whatever their number (at 1,000,000
+    /// cadres an initials query's page 42 x as fast as sorting its matches, a pinyin's 6 x:
+    /// docs/performance.md, "SQLite's searches in name order"). Rowids order names by their
+    /// first eight characters only, so after the page's last match it reads on through the
+    /// matches that share them, then sorts what it found by name and id. None when the table
+    /// cannot serve the search, or after reading [`HELD_MATCHES`] matches (mostly of another
+    /// status, or one long run of names alike, such as 29,736 阿依古丽·买买提 among 1,000,000
+    /// seeded cadres): the ways below bound those.
+    fn in_name_order_sqlite(&self, conn: &mut DbConn) -> QueryResult<Option<Vec<CadreViewRow>>> {
+        let Some(q) = self.filter.q.as_deref() else {
+            return Ok(None);
+        };
+        let Some(fts_query) = Search::of(q).fts_query(SearchWith::TrigramTable) else {
+            return Ok(None);
+        };
+        let without_text = CadreFilter {
+            q: None,
+            ..self.filter.clone()
+        };
+        // Other conditions would need each match's row.
+        if !without_text.is_whole_status() || !repo::name_order_holds_every_cadre(conn)? {
+            return Ok(None);
+        }
+        let status = match self.filter.status.unwrap_or(StatusFilter::Active) {
+            StatusFilter::Active => Some("active"),
+            StatusFilter::Archived => Some("archived"),
+            StatusFilter::All => None,
+        };
+        let wanted = usize::try_from(self.limit + 1).unwrap_or(usize::MAX);
+        let after = self.after.as_ref();
+        let before_page = |key: &(String, i64)| {
+            after.is_some_and(|after| {
+                if self.desc {
+                    key >= after
+                } else {
+                    key <= after
+                }
+            })
+        };
+        // From the first (or, descending, the last) rowid the cursor's name prefix can have.
+        let mut from = match (after, self.desc) {
+            (Some((name, _)), false) => repo::name_order_range(name).start,
+            (Some((name, _)), true) => repo::name_order_range(name).end - 1,
+            (None, false) => 0,
+            (None, true) => i64::MAX,
+        };
+        let mut found: Vec<(String, i64)> = Vec::new();
+        // The name prefix of the page's last match in rowid order, once found.
+        let mut last_prefix: Option<i64> = None;
+        let mut read = 0;
+        let mut batch = NAME_ORDER_BATCHES
+            .iter()
+            .copied()
+            .find(|&rows| rows as usize > wanted)
+            .unwrap_or(NAME_ORDER_BATCHES[NAME_ORDER_BATCHES.len() - 1]);
+        'reading: loop {
+            let rowids =
+                repo::matches_in_name_order(conn, fts_query.clone(), from, self.desc, batch)?;
+            let ids: Vec<i64> = rowids.iter().map(|&r| repo::id_of_name_order(r)).collect();
+            let cadres = repo::statuses_and_sort_keys(conn, &ids)?;
+            for (&rowid, id) in rowids.iter().zip(ids) {
+                let prefix = repo::prefix_of_name_order(rowid);
+                if last_prefix.is_some_and(|last| prefix != last) {
+                    break 'reading;
+                }
+                let Some((cadre_status, sort_key)) = cadres.get(&id) else {
+                    continue;
+                };
+                if status.is_some_and(|wanted_status| wanted_status != cadre_status) {
+                    continue;
+                }
+                let key = (sort_key.clone(), id);
+                if before_page(&key) {
+                    continue;
+                }
+                found.push(key);
+                if found.len() == wanted {
+                    last_prefix = Some(prefix);
+                }
+            }
+            read += rowids.len();
+            let Some(&last) = rowids.last() else { break };
+            if (rowids.len() as i64) < batch {
+                break;
+            }
+            if read as i64 >= HELD_MATCHES {
+                return Ok(None);
+            }
+            from = if self.desc { last - 1 } else { last + 1 };
+            batch = NAME_ORDER_BATCHES
+                .iter()
+                .copied()
+                .find(|&rows| rows > batch)
+                .unwrap_or(batch);
+        }
+        found.sort_unstable();
+        if self.desc {
+            found.reverse();
+        }
+        found.truncate(wanted);
+        let ids: Vec<i64> = found.into_iter().map(|(_, id)| id).collect();
+        rows_in_order(conn, &ids).map(Some)
     }
 
     /// Every cadre of the filter's status, in the page's order from its cursor on: the name

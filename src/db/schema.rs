@@ -107,6 +107,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// SQLite only: the FTS5 trigram index over `cadres.search_text` again, its `rowid` the
+    /// cadre's place in name order (`cadres::repo::name_order_key`), so that a search in name
+    /// order reads its matches in that order. Contentless, kept in step by triggers.
+    cadre_search_by_name (rowid) {
+        rowid -> BigInt,
+        search_text -> Text,
+    }
+}
+
+diesel::table! {
     /// How many cadres of each status hold each value of each statistics dimension (`party`,
     /// `gender`, `ethnicity`, `level`, `education`, `unit`, `category_mask`, `birth_date`; '' for
     /// none), kept in step with `cadres` by triggers.
@@ -681,6 +691,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_chain,
     cadres,
     cadre_search,
+    cadre_search_by_name,
     cadre_tags,
     cadre_tallies,
     cadre_records,

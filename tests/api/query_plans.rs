@@ -121,9 +121,14 @@ fn planned_page(
         .unwrap()
         .iter()
         .filter(|s| {
-            ["FROM `cadres`", "FROM \"cadres\"", "FROM `cadre_search`"]
-                .iter()
-                .any(|table| s.contains(table))
+            [
+                "FROM `cadres`",
+                "FROM \"cadres\"",
+                "FROM `cadre_search`",
+                "FROM `cadre_search_by_name`",
+            ]
+            .iter()
+            .any(|table| s.contains(table))
         })
         .cloned()
         .collect();
@@ -247,11 +252,6 @@ async fn every_cadre_filter_and_sort_is_served_by_an_index() {
             // name order first walks a bounded stretch of the name index, then reads every
             // match (on SQLite it reads the trigram table first, and walks only when that finds
             // many). A query with spaces is two patterns, whose `OR` PostgreSQL plans by cost.
-            let search_index = if on_postgres() {
-                "cadres_search_text_trgm_idx"
-            } else {
-                "SCAN cadre_search VIRTUAL TABLE"
-            };
             let uses = |index: &str| {
                 pages
                     .iter()
@@ -259,16 +259,25 @@ async fn every_cadre_filter_and_sort_is_served_by_an_index() {
             };
             let indexed_search =
                 filter.starts_with("q=") && filter.chars().count() > 3 && !filter.contains(' ');
+            let by_name_on_status = sort.ends_with("name") && !filter.contains('&');
+            let search_index = if on_postgres() {
+                "cadres_search_text_trgm_idx"
+            } else if by_name_on_status {
+                // SQLite's trigram table in name order, which gives the page's matches first.
+                "SCAN cadre_search_by_name VIRTUAL TABLE"
+            } else {
+                "SCAN cadre_search VIRTUAL TABLE"
+            };
             if indexed_search {
                 assert!(
                     uses(search_index),
                     "{filter}&{sort} does not use the search index:\n{pages:#?}"
                 );
             }
-            // On SQLite such a search, on a status alone, sorts its matches by name from an
-            // index, without reading their rows (none of the filled rows matches, so the walk
-            // gives no page); another condition is checked on each match's row.
-            if indexed_search && sort.ends_with("name") && !filter.contains('&') && !on_postgres() {
+            // On SQLite such a search, on a status alone, reads its matches' status and name
+            // from an index, without reading their rows; another condition is checked on each
+            // match's row.
+            if indexed_search && by_name_on_status && !on_postgres() {
                 assert!(
                     uses("USING COVERING INDEX cadres_id_status_sort_idx"),
                     "{filter}&{sort} reads the matches' rows to sort them:\n{pages:#?}"
