@@ -319,6 +319,39 @@ pub fn name_order_range(sort_key: &str) -> std::ops::Range<i64> {
     (prefix << NAME_ORDER_ID_BITS)..((prefix + 1) << NAME_ORDER_ID_BITS)
 }
 
+/// The sort keys of the cadres that share one [`name_order_prefix`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum NameRun {
+    /// One sort key, shorter than eight characters: the run is in id order, which is its order.
+    OneKey,
+    /// The keys that begin with these eight letters, as a range of `sort_key`.
+    Keys(std::ops::Range<String>),
+    /// Characters other than letters, which the prefix does not tell apart.
+    Unknown,
+}
+
+/// The run of sort keys behind a [`name_order_prefix`].
+pub fn name_run(prefix: i64) -> NameRun {
+    let mut digits = [0i64; NAME_ORDER_CHARACTERS];
+    let mut rest = prefix;
+    for digit in digits.iter_mut().rev() {
+        *digit = rest % 29;
+        rest /= 29;
+    }
+    let mut key = String::with_capacity(NAME_ORDER_CHARACTERS);
+    for (place, &digit) in digits.iter().enumerate() {
+        match digit {
+            0 if digits[place..].iter().all(|&d| d == 0) => return NameRun::OneKey,
+            2..=27 => key.push(char::from(b'a' + u8::try_from(digit - 2).unwrap_or(0))),
+            _ => return NameRun::Unknown,
+        }
+    }
+    let last = key.pop().map_or(0, u32::from);
+    let past = format!("{key}{}", char::from_u32(last + 1).unwrap_or(char::MAX));
+    key.push(char::from_u32(last).unwrap_or('a'));
+    NameRun::Keys(key..past)
+}
+
 /// The [`name_order_prefix`] of a `cadre_search_by_name` rowid.
 pub fn prefix_of_name_order(rowid: i64) -> i64 {
     rowid >> NAME_ORDER_ID_BITS
@@ -486,5 +519,26 @@ mod tests {
         assert_eq!(prefix_of_name_order(key), name_order_prefix("zhangwei"));
         assert!(name_order_range("zhangweiqiang").contains(&key));
         assert!(!name_order_range("zhangwen").contains(&key));
+    }
+
+    #[test]
+    fn a_name_order_prefix_tells_its_run_of_sort_keys() {
+        let run = |sort_key: &str| name_run(name_order_prefix(sort_key));
+        assert_eq!(run("wangfan"), NameRun::OneKey);
+        assert_eq!(run(""), NameRun::OneKey);
+        assert_eq!(
+            run("zhangweiqiang"),
+            NameRun::Keys("zhangwei".to_owned().."zhangwej".to_owned())
+        );
+        assert_eq!(
+            run("ayigulimaimaiti"),
+            NameRun::Keys("ayigulim".to_owned().."ayigulin".to_owned())
+        );
+        assert_eq!(
+            run("wangyizz"),
+            NameRun::Keys("wangyizz".to_owned().."wangyiz{".to_owned())
+        );
+        assert_eq!(run("lümin"), NameRun::Unknown);
+        assert_eq!(run("a0"), NameRun::Unknown);
     }
 }

@@ -836,7 +836,7 @@ const HELD_MATCHES: i64 = 10_000;
 
 /// Rowids [`NamePage::in_name_order_sqlite`] reads at a time: the first batch above the page's
 /// size, then each next one. A few sizes, since each is a statement of its own (`written_in`).
-const NAME_ORDER_BATCHES: [i64; 4] = [64, 256, 1_024, 4_096];
+const NAME_ORDER_BATCHES: [i64; 3] = [64, 256, 1_024];
 
 /// Names after the cursor in which [`NamePage::among_next_names`] looks for a page of matches.
 const NEXT_NAMES: i64 = 1_000;
@@ -934,9 +934,10 @@ impl NamePage<'_> {
     /// docs/performance.md, "SQLite's searches in name order"). Rowids order names by their
     /// first eight characters only, so after the page's last match it reads on through the
     /// matches that share them, then sorts what it found by name and id. None when the table
-    /// cannot serve the search, or after reading [`HELD_MATCHES`] matches (mostly of another
+    /// cannot serve the search, or after reading [`FEW_MATCHES`] matches (mostly of another
     /// status, or one long run of names alike, such as 29,736 阿依古丽·买买提 among 1,000,000
-    /// seeded cadres): the ways below bound those.
+    /// seeded cadres, where reading on to 10,000 made those searches ten times slower): the
+    /// ways below bound those.
     fn in_name_order_sqlite(&self, conn: &mut DbConn) -> QueryResult<Option<Vec<CadreViewRow>>> {
         let Some(q) = self.filter.q.as_deref() else {
             return Ok(None);
@@ -1006,6 +1007,9 @@ impl NamePage<'_> {
                 }
                 found.push(key);
                 if found.len() == wanted {
+                    if repo::name_run(prefix) == repo::NameRun::OneKey {
+                        break 'reading;
+                    }
                     last_prefix = Some(prefix);
                 }
             }
@@ -1014,8 +1018,11 @@ impl NamePage<'_> {
             if (rowids.len() as i64) < batch {
                 break;
             }
-            if read as i64 >= HELD_MATCHES {
-                return Ok(None);
+            if read as i64 >= FEW_MATCHES {
+                return match last_prefix.map(repo::name_run) {
+                    Some(repo::NameRun::Keys(run)) => self.page_ending_in_run(conn, found, &run),
+                    _ => Ok(None),
+                };
             }
             from = if self.desc { last - 1 } else { last + 1 };
             batch = NAME_ORDER_BATCHES
@@ -1030,6 +1037,54 @@ impl NamePage<'_> {
         }
         found.truncate(wanted);
         let ids: Vec<i64> = found.into_iter().map(|(_, id)| id).collect();
+        rows_in_order(conn, &ids).map(Some)
+    }
+
+    /// The page of [`NamePage::in_name_order_sqlite`] when it ends in a long run of names alike
+    /// in their first eight letters (`run`, a range of `sort_key`), whose matches come in id
+    /// order: `found` holds every match before the run, and the rest of the page is walked
+    /// through the run's names in order, each row checked with `LIKE`, at most
+    /// [`SEARCH_WALK_ROWS`] of them (the run's matches are mostly dense: a name order prefix shared by
+    /// over a thousand matches is mostly a name's or a pinyin's own). None when the walk finds no
+    /// page.
+    fn page_ending_in_run(
+        &self,
+        conn: &mut DbConn,
+        mut found: Vec<(String, i64)>,
+        run: &std::ops::Range<String>,
+    ) -> QueryResult<Option<Vec<CadreViewRow>>> {
+        found.retain(|(sort_key, _)| !run.contains(sort_key));
+        let wanted = self.limit + 1;
+        let before_run = found.len() as i64;
+        let (first, past) = (run.start.clone(), run.end.clone());
+        let in_run = |query: cadres::BoxedQuery<'static, repo::Db>| {
+            query
+                .filter(cadres::sort_key.ge(first.clone()))
+                .filter(cadres::sort_key.lt(past.clone()))
+        };
+        let end: Option<(String, i64)> = in_run(self.names_from_cursor())
+            .select((cadres::sort_key, cadres::id))
+            .offset(SEARCH_WALK_ROWS)
+            .limit(1)
+            .first(conn)
+            .optional()?;
+        let walk = keyset_page!(
+            in_run(repo::filtered(self.filter, self.today, SearchWith::Like)),
+            cadres::sort_key,
+            self.after.clone(),
+            self.desc
+        );
+        let walk = keyset_until!(walk, cadres::sort_key, end.clone(), self.desc);
+        let walked: Vec<i64> =
+            written_in::limit(walk.select(cadres::id), wanted - before_run).load(conn)?;
+        if before_run + (walked.len() as i64) < wanted && end.is_some() {
+            return Ok(None);
+        }
+        found.sort_unstable();
+        if self.desc {
+            found.reverse();
+        }
+        let ids: Vec<i64> = found.into_iter().map(|(_, id)| id).chain(walked).collect();
         rows_in_order(conn, &ids).map(Some)
     }
 

@@ -871,6 +871,60 @@ async fn searches_page_in_name_order_whether_matches_come_early_or_late() {
     }
 }
 
+/// 1,400 matches alike in their first eight letters (`zhangwei`…), more than SQLite's trigram
+/// table in name order reads before it walks such a run of names instead (its rowids give the
+/// run in id order, which here is not name order: the names were imported in turn): every page,
+/// both ways, and one of archived cadres only, against the register's own name order.
+#[actix_web::test]
+async fn a_search_pages_through_a_long_run_of_names_alike() {
+    let f = crate::transfer::fixture_with_township().await;
+    const GIVEN: [&str; 7] = ["兰", "敏", "强", "峰", "涛", "霞", "安"];
+    let rows: Vec<String> = (0..1_400)
+        .map(|n| {
+            let name = format!("张伟{}", GIVEN[n as usize % GIVEN.len()]);
+            crate::transfer::numbered_row(n, &name, "教育").0
+        })
+        .collect();
+    let imported =
+        crate::transfer::import(&f, false, crate::transfer::csv(&rows), "text/csv").await;
+    assert_eq!(imported.status(), StatusCode::OK);
+    let in_order = names_in_order(&f).await;
+    assert_eq!(in_order.len(), 1_400);
+    let mut expected: Vec<i64> = in_order.iter().map(|(id, _)| *id).collect();
+    let mut ids_in_turn = expected.clone();
+    ids_in_turn.sort_unstable();
+    assert_ne!(
+        expected, ids_in_turn,
+        "name order is not the order of import"
+    );
+    for desc in [false, true] {
+        if desc {
+            expected.reverse();
+        }
+        for q in ["张伟", "zw", "zhangwei"] {
+            let found = searched_in_order(&f, &format!("q={}", urlencode(q)), desc).await;
+            assert_eq!(found, expected, "q={q} desc={desc}");
+        }
+    }
+
+    // Of another status, the run's matches are mostly of no use to a page.
+    let mut archived: Vec<i64> = expected.iter().copied().step_by(50).collect();
+    for id in &archived {
+        let archive = f
+            .app
+            .post(
+                &format!("/cadres/{id}/archive"),
+                Some(&f.ufwd),
+                json!({"reason": "调离本区"}),
+            )
+            .await;
+        assert_eq!(archive.status(), StatusCode::OK);
+    }
+    archived.reverse();
+    let found = searched_in_order(&f, "q=zw&status=archived", false).await;
+    assert_eq!(found, archived);
+}
+
 /// SQLite's `cadre_search_by_name` holds one entry per cadre, at `name_order_key`'s rowid.
 fn assert_name_order_index_holds_every_cadre(app: &TestApp) {
     use diesel::sql_types::{BigInt, Text};
