@@ -298,15 +298,26 @@ pub fn name_order_key(sort_key: &str, id: i64) -> i64 {
 }
 
 /// The part of [`name_order_key`] that `sort_key` gives: 0 past its end, 1 a character below
-/// `a`, 2 to 27 the letters, 28 a character above `z`.
+/// `a`, 2 to 27 the letters, 28 a character above `z`, and 0 for every character after the first
+/// that is not a letter. The digits 1 and 28 each stand for many characters, so what follows
+/// one says nothing of the order (`aili'maimaiti` sorts before `aili-abudu`): the prefix stops
+/// there, and names alike up to it are one run, sorted exactly.
 pub fn name_order_prefix(sort_key: &str) -> i64 {
     let mut characters = sort_key.chars();
+    let mut after_another_character = false;
     (0..NAME_ORDER_CHARACTERS).fold(0, |code, _| {
         let digit = match characters.next() {
+            _ if after_another_character => 0,
             None => 0,
-            Some(c) if c < 'a' => 1,
-            Some(c) if c > 'z' => 28,
-            Some(c) => i64::from(u32::from(c) - u32::from('a')) + 2,
+            Some(c) if c.is_ascii_lowercase() => i64::from(u32::from(c) - u32::from('a')) + 2,
+            Some(c) => {
+                after_another_character = true;
+                if c < 'a' {
+                    1
+                } else {
+                    28
+                }
+            }
         };
         code * 29 + digit
     })
@@ -495,8 +506,12 @@ mod tests {
             ("a", 5),
             ("a0", 2),
             ("ab", 1),
+            ("aili'maimaiti", 6),
+            ("aili-abudu", 5),
+            ("aili-maimaiti", 4),
             ("lvmin", 3),
             ("lümin", 1),
+            ("lümio", 1),
             ("zhangwei", 4),
             ("zhangweilan", 2),
             ("zhangweiqiang", 1),
@@ -512,7 +527,13 @@ mod tests {
             assert!(pair[0] < pair[1] || same_prefix, "{names:?}");
         }
         // "zhangweilan" (id 2) shares "zhangwei" with "zhangweiqiang" (id 1): id order there.
-        assert!(keys[8] > keys[9]);
+        assert!(keys[12] > keys[13]);
+        // After a character that is not a letter the prefix ends: one run, in id order.
+        assert_eq!(
+            name_order_prefix("aili'maimaiti"),
+            name_order_prefix("aili-abudu")
+        );
+        assert_eq!(name_order_prefix("lümin"), name_order_prefix("lümio"));
         assert!(keys.iter().all(|&key| key > 0));
         let key = name_order_key("zhangweilan", 77);
         assert_eq!(id_of_name_order(key), 77);

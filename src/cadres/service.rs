@@ -932,12 +932,14 @@ impl NamePage<'_> {
     /// cursor's name on, so reading stops at the page, whatever their number (at 1,000,000
     /// cadres an initials query's page 42 x as fast as sorting its matches, a pinyin's 6 x:
     /// docs/performance.md, "SQLite's searches in name order"). Rowids order names by their
-    /// first eight characters only, so after the page's last match it reads on through the
-    /// matches that share them, then sorts what it found by name and id. None when the table
-    /// cannot serve the search, or after reading [`FEW_MATCHES`] matches (mostly of another
-    /// status, or one long run of names alike, such as 29,736 阿依古丽·买买提 among 1,000,000
-    /// seeded cadres, where reading on to 10,000 made those searches ten times slower): the
-    /// ways below bound those.
+    /// first eight characters only (up to the first that is not a letter), so after the page's
+    /// last match it reads on through the matches that share them, then sorts what it found by
+    /// name and id. Once a batch ends past [`FEW_MATCHES`] rowids (at most 1,344) it stops: a
+    /// page that ends in a long run of names alike in eight letters, such as 29,736
+    /// 阿依古丽·买买提 among 1,000,000 seeded cadres (reading on to 10,000 made those searches
+    /// ten times slower), is walked ([`NamePage::page_ending_in_run`]); else None, as when the
+    /// table cannot serve the search, and the ways below bound it (mostly matches of another
+    /// status).
     fn in_name_order_sqlite(&self, conn: &mut DbConn) -> QueryResult<Option<Vec<CadreViewRow>>> {
         let Some(q) = self.filter.q.as_deref() else {
             return Ok(None);
