@@ -371,7 +371,12 @@ mod tests {
             .map(|task| scheduling_policy(&task.join("stat")))
             .collect();
         assert_eq!(callers, libc::SCHED_OTHER);
-        assert_eq!(hashing, vec![libc::SCHED_IDLE; 2]);
+        // At least this pool's two: other tests in this process may have hashing threads alive.
+        assert!(hashing.len() >= 2, "{hashing:?}");
+        assert!(
+            hashing.iter().all(|&policy| policy == libc::SCHED_IDLE),
+            "{hashing:?}"
+        );
     }
 
     #[test]
