@@ -1046,8 +1046,8 @@ impl NamePage<'_> {
     /// in their first eight letters (`run`, a range of `sort_key`), whose matches come in id
     /// order: `found` holds every match before the run, and the rest of the page is walked
     /// through the run's names in order, each row checked with `LIKE`, at most
-    /// [`SEARCH_WALK_ROWS`] of them (the run's matches are mostly dense: a name order prefix shared by
-    /// over a thousand matches is mostly a name's or a pinyin's own). None when the walk finds no
+    /// [`SEARCH_WALK_ROWS`] of them (the run's matches are mostly dense: a prefix shared by over
+    /// a thousand matches is mostly a name's or a pinyin's own). None when the walk finds no
     /// page.
     fn page_ending_in_run(
         &self,
