@@ -884,14 +884,7 @@ impl NamePage<'_> {
         }
         let (filter, today, desc) = (self.filter, self.today, self.desc);
         let page = |search_with| page_rows(filter, today, search_with);
-        // Where the walk ends: the row SEARCH_WALK_ROWS further on in order, if there is one.
-        let end: Option<(String, i64)> = self
-            .names_from_cursor()
-            .select((cadres::sort_key, cadres::id))
-            .offset(SEARCH_WALK_ROWS)
-            .limit(1)
-            .first(conn)
-            .optional()?;
+        let end = walk_end(conn, self.names_from_cursor())?;
         let walk = keyset_page!(
             page(SearchWith::Like),
             cadres::sort_key,
@@ -961,18 +954,8 @@ impl NamePage<'_> {
             StatusFilter::All => None,
         };
         let wanted = usize::try_from(self.limit + 1).unwrap_or(usize::MAX);
-        let after = self.after.as_ref();
-        let before_page = |key: &(String, i64)| {
-            after.is_some_and(|after| {
-                if self.desc {
-                    key >= after
-                } else {
-                    key <= after
-                }
-            })
-        };
         // From the first (or, descending, the last) rowid the cursor's name prefix can have.
-        let mut from = match (after, self.desc) {
+        let mut from = match (&self.after, self.desc) {
             (Some((name, _)), false) => repo::name_order_range(name).start,
             (Some((name, _)), true) => repo::name_order_range(name).end - 1,
             (None, false) => 0,
@@ -982,10 +965,11 @@ impl NamePage<'_> {
         // The name prefix of the page's last match in rowid order, once found.
         let mut last_prefix: Option<i64> = None;
         let mut read = 0;
-        let mut batch = NAME_ORDER_BATCHES
-            .iter()
-            .copied()
-            .find(|&rows| rows as usize > wanted)
+        let mut batches = NAME_ORDER_BATCHES
+            .into_iter()
+            .skip_while(|&rows| rows as usize <= wanted);
+        let mut batch = batches
+            .next()
             .unwrap_or(NAME_ORDER_BATCHES[NAME_ORDER_BATCHES.len() - 1]);
         'reading: loop {
             let rowids =
@@ -1004,7 +988,7 @@ impl NamePage<'_> {
                     continue;
                 }
                 let key = (sort_key.clone(), id);
-                if before_page(&key) {
+                if !self.is_after_cursor(&key) {
                     continue;
                 }
                 found.push(key);
@@ -1027,18 +1011,10 @@ impl NamePage<'_> {
                 };
             }
             from = if self.desc { last - 1 } else { last + 1 };
-            batch = NAME_ORDER_BATCHES
-                .iter()
-                .copied()
-                .find(|&rows| rows > batch)
-                .unwrap_or(batch);
+            batch = batches.next().unwrap_or(batch);
         }
-        found.sort_unstable();
-        if self.desc {
-            found.reverse();
-        }
-        found.truncate(wanted);
-        let ids: Vec<i64> = found.into_iter().map(|(_, id)| id).collect();
+        let mut ids = self.in_page_order(found);
+        ids.truncate(wanted);
         rows_in_order(conn, &ids).map(Some)
     }
 
@@ -1064,12 +1040,7 @@ impl NamePage<'_> {
                 .filter(cadres::sort_key.ge(first.clone()))
                 .filter(cadres::sort_key.lt(past.clone()))
         };
-        let end: Option<(String, i64)> = in_run(self.names_from_cursor())
-            .select((cadres::sort_key, cadres::id))
-            .offset(SEARCH_WALK_ROWS)
-            .limit(1)
-            .first(conn)
-            .optional()?;
+        let end = walk_end(conn, in_run(self.names_from_cursor()))?;
         let walk = keyset_page!(
             in_run(repo::filtered(self.filter, self.today, SearchWith::Like)),
             cadres::sort_key,
@@ -1082,12 +1053,26 @@ impl NamePage<'_> {
         if before_run + (walked.len() as i64) < wanted && end.is_some() {
             return Ok(None);
         }
-        found.sort_unstable();
-        if self.desc {
-            found.reverse();
-        }
-        let ids: Vec<i64> = found.into_iter().map(|(_, id)| id).chain(walked).collect();
+        let mut ids = self.in_page_order(found);
+        ids.extend(walked);
         rows_in_order(conn, &ids).map(Some)
+    }
+
+    /// Whether a match's name and id come after the cursor in the page's order (`keyset_page!`'s
+    /// order: before the cursor when descending).
+    fn is_after_cursor(&self, key: &(String, i64)) -> bool {
+        self.after
+            .as_ref()
+            .is_none_or(|after| if self.desc { key < after } else { key > after })
+    }
+
+    /// The ids of matches, by name and id, in the page's order.
+    fn in_page_order(&self, mut keys: Vec<(String, i64)>) -> Vec<i64> {
+        keys.sort_unstable();
+        if self.desc {
+            keys.reverse();
+        }
+        keys.into_iter().map(|(_, id)| id).collect()
     }
 
     /// Every cadre of the filter's status, in the page's order from its cursor on: the name
@@ -1179,22 +1164,28 @@ impl NamePage<'_> {
         if matches.len() as i64 > FEW_MATCHES {
             return Ok(None);
         }
-        // The keyset order of `keyset_page!`: after the cursor's name and id, or before it.
-        let after = self.after.as_ref();
-        let mut page: Vec<(String, i64)> = matches
+        let page: Vec<(String, i64)> = matches
             .into_iter()
-            .filter(|key| {
-                after.is_none_or(|after| if self.desc { key < after } else { key > after })
-            })
+            .filter(|key| self.is_after_cursor(key))
             .collect();
-        page.sort_unstable();
-        if self.desc {
-            page.reverse();
-        }
-        page.truncate(usize::try_from(self.limit + 1).unwrap_or(usize::MAX));
-        let ids: Vec<i64> = page.into_iter().map(|(_, id)| id).collect();
+        let mut ids = self.in_page_order(page);
+        ids.truncate(usize::try_from(self.limit + 1).unwrap_or(usize::MAX));
         rows_in_order(conn, &ids).map(Some)
     }
+}
+
+/// Where a walk along `names` (in order from a cursor) ends: the name and id
+/// [`SEARCH_WALK_ROWS`] further on, if there is one.
+fn walk_end(
+    conn: &mut DbConn,
+    names: cadres::BoxedQuery<'static, repo::Db>,
+) -> QueryResult<Option<(String, i64)>> {
+    names
+        .select((cadres::sort_key, cadres::id))
+        .offset(SEARCH_WALK_ROWS)
+        .limit(1)
+        .first(conn)
+        .optional()
 }
 
 /// The view rows of `ids`, in the order given, read by one statement whatever their number

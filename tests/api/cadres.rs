@@ -648,6 +648,16 @@ async fn search_index_answers_short_queries_and_follows_edits() {
     assert_eq!(found("lxf").await, ["李小芳"]);
 }
 
+/// Imports `count` cadres in one CSV, the `n`th named `name(n)` (in the township 仙女山镇 of
+/// `transfer::fixture_with_township`).
+async fn import_named(f: &CadreFixture, count: u64, name: impl Fn(u64) -> String) {
+    let rows: Vec<String> = (0..count)
+        .map(|n| crate::transfer::numbered_row(n, &name(n), "教育").0)
+        .collect();
+    let imported = crate::transfer::import(f, false, crate::transfer::csv(&rows), "text/csv").await;
+    assert_eq!(imported.status(), StatusCode::OK);
+}
+
 /// Every cadre in name order as (id, name), as the plain list gives it (no search).
 async fn names_in_order(f: &CadreFixture) -> Vec<(i64, String)> {
     let mut in_order = Vec::new();
@@ -702,15 +712,10 @@ async fn a_search_pages_in_name_order_when_its_many_matches_sort_last() {
     // 左 (zuo) sorts after every surname the demo cadres have; the township 仙女山镇 is not one
     // of the demo units, so the search finds these cadres alone.
     const GIVEN: [&str; 6] = ["兰", "敏", "强", "峰", "涛", "霞"];
-    let rows: Vec<String> = (0..1_050)
-        .map(|n| {
-            let name = format!("左{}", GIVEN[n as usize % GIVEN.len()]);
-            crate::transfer::numbered_row(n, &name, "教育").0
-        })
-        .collect();
-    let imported =
-        crate::transfer::import(&f, false, crate::transfer::csv(&rows), "text/csv").await;
-    assert_eq!(imported.status(), StatusCode::OK);
+    import_named(&f, 1_050, |n| {
+        format!("左{}", GIVEN[n as usize % GIVEN.len()])
+    })
+    .await;
 
     let in_order = names_in_order(&f).await;
     assert_eq!(in_order.len(), 3_150);
@@ -754,12 +759,7 @@ async fn searches_page_in_name_order_whether_matches_come_early_or_late() {
             format!("张伟{given}")
         }
     };
-    let rows: Vec<String> = (0..1_100)
-        .map(|n| crate::transfer::numbered_row(n, &name(n), "教育").0)
-        .collect();
-    let imported =
-        crate::transfer::import(&f, false, crate::transfer::csv(&rows), "text/csv").await;
-    assert_eq!(imported.status(), StatusCode::OK);
+    import_named(&f, 1_100, name).await;
     if crate::helpers::on_postgres() {
         // The import merged the search index's pending entries, which every search would read.
         f.app.execute("CREATE EXTENSION IF NOT EXISTS pgstattuple");
@@ -879,15 +879,10 @@ async fn searches_page_in_name_order_whether_matches_come_early_or_late() {
 async fn a_search_pages_through_a_long_run_of_names_alike() {
     let f = crate::transfer::fixture_with_township().await;
     const GIVEN: [&str; 7] = ["兰", "敏", "强", "峰", "涛", "霞", "安"];
-    let rows: Vec<String> = (0..1_400)
-        .map(|n| {
-            let name = format!("张伟{}", GIVEN[n as usize % GIVEN.len()]);
-            crate::transfer::numbered_row(n, &name, "教育").0
-        })
-        .collect();
-    let imported =
-        crate::transfer::import(&f, false, crate::transfer::csv(&rows), "text/csv").await;
-    assert_eq!(imported.status(), StatusCode::OK);
+    import_named(&f, 1_400, |n| {
+        format!("张伟{}", GIVEN[n as usize % GIVEN.len()])
+    })
+    .await;
     let in_order = names_in_order(&f).await;
     assert_eq!(in_order.len(), 1_400);
     let mut expected: Vec<i64> = in_order.iter().map(|(id, _)| *id).collect();
