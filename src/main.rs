@@ -135,6 +135,7 @@ fn main() -> ExitCode {
             })
             .map_err(describe)?;
             db::refresh_statistics(conn).map_err(|e| e.to_string())?;
+            db::merge_search_tables_after_load(conn, written).map_err(|e| e.to_string())?;
             println!(
                 "added {written} demo cadres in {:.1} s",
                 started.elapsed().as_secs_f64()

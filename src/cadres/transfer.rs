@@ -708,6 +708,7 @@ pub fn import(
     report.imported = ids.len();
     tallies::count_inserted(conn, &ids)?;
     db::refresh_statistics(conn)?;
+    db::merge_search_tables_after_load(conn, ids.len() as u64)?;
     audit::record(
         conn,
         actor,

@@ -389,6 +389,29 @@ pub fn refresh_statistics(conn: &mut DbConn) -> QueryResult<()> {
     }
 }
 
+/// After a load of `loaded` cadres, merges each of SQLite's FTS5 trigram tables into one b-tree
+/// when the load is at least a quarter of the table. A load in many transactions leaves a table
+/// in several b-trees, and a search reads each of its trigrams' lists in every one: after seeding
+/// 1,000,000 cadres ten of them made a pinyin's first page in name order about six times as slow
+/// as one (docs/performance.md, "SQLite's trigram tables merged"). Merging rewrites the tables at
+/// a cost their size sets (18 us a cadre, 18 s at 1,000,000), so after a quarter it costs at most
+/// about a third more than the load (importing a cadre takes 260 us); a small load into a large
+/// table leaves only small b-trees, which FTS5's own merging keeps few. PostgreSQL's trigram index
+/// has no such parts: nothing to do.
+pub fn merge_search_tables_after_load(conn: &mut DbConn, loaded: u64) -> QueryResult<()> {
+    let DbConn::Sqlite(c) = conn else {
+        return Ok(());
+    };
+    let total: i64 = schema::cadres::table.count().get_result(c)?;
+    if loaded.saturating_mul(4) >= u64::try_from(total).unwrap_or(0) {
+        c.batch_execute(
+            "INSERT INTO cadre_search (cadre_search) VALUES ('optimize'); \
+             INSERT INTO cadre_search_by_name (cadre_search_by_name) VALUES ('optimize');",
+        )?;
+    }
+    Ok(())
+}
+
 /// PostgreSQL keeps new entries of a GIN index in an unsorted pending list, up to
 /// `gin_pending_list_limit` (4 MB), and every search reads the whole list: after the demo seed
 /// of 50,000 cadres its 1,736 entries cost each search 2 to 3 ms, more than the search itself.

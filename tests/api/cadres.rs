@@ -920,6 +920,65 @@ async fn a_search_pages_through_a_long_run_of_names_alike() {
     assert_eq!(found, archived);
 }
 
+/// An import that is a large part of the register leaves SQLite's trigram tables in one b-tree
+/// each (a search reads its trigrams' lists in every b-tree); a small one into a larger register
+/// leaves its own for FTS5's merging, as merging costs what the whole table costs. On both
+/// engines every imported cadre is found after each import.
+#[actix_web::test]
+async fn a_large_import_merges_the_search_tables_and_a_small_one_does_not() {
+    let f = crate::transfer::fixture_with_township().await;
+    // 40 into none, 20 into 40 (a third of 60), then 2 into 60 (a thirty-first of 62).
+    for (rows, merged) in [(0..40, true), (40..60, true), (60..62, false)] {
+        let last = rows.end;
+        let csv: Vec<String> = rows
+            .map(|n| {
+                let name = format!("龚{}", ["兰", "敏", "强"][n as usize % 3]);
+                crate::transfer::numbered_row(n, &name, "教育").0
+            })
+            .collect();
+        let imported =
+            crate::transfer::import(&f, false, crate::transfer::csv(&csv), "text/csv").await;
+        assert_eq!(imported.status(), StatusCode::OK);
+        let found: Value = f
+            .app
+            .get_json(&format!("/cadres?q={}&limit=100", urlencode("龚")), &f.ufwd)
+            .await;
+        assert_eq!(found["items"].as_array().unwrap().len() as u64, last);
+        if !crate::helpers::on_postgres() {
+            let btrees = search_table_btrees(&f.app);
+            if merged {
+                assert_eq!(btrees, [1, 1], "after {last} cadres");
+            } else {
+                assert!(btrees.iter().all(|&n| n > 1), "after {last}: {btrees:?}");
+            }
+        }
+    }
+}
+
+/// How many b-trees each of SQLite's FTS5 trigram tables (`cadre_search`, `cadre_search_by_name`)
+/// is stored in.
+fn search_table_btrees(app: &TestApp) -> Vec<i64> {
+    use diesel::sql_types::BigInt;
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        btrees: i64,
+    }
+    let mut conn = app.db();
+    ["cadre_search_idx", "cadre_search_by_name_idx"]
+        .iter()
+        .map(|table| {
+            diesel::sql_query(format!(
+                "SELECT count(DISTINCT segid) AS btrees FROM {table}"
+            ))
+            .get_result::<Count>(&mut *conn)
+            .unwrap()
+            .btrees
+        })
+        .collect()
+}
+
 /// Names whose sort keys hold characters other than letters, which SQLite's trigram table in
 /// name order does not tell apart (`'` and `-` both below `a`, `•` above `z`; `aili'maimaiti`
 /// sorts before `aili-abudu`): a search pages through them one at a time in the register's own
@@ -1609,6 +1668,10 @@ async fn seed_demo_fills_a_database_with_plausible_cadres() {
         .await
         .unwrap();
     assert_eq!(stats["total"], 120);
+    if !crate::helpers::on_postgres() {
+        // A load into an empty register merges SQLite's search tables.
+        assert_eq!(search_table_btrees(&f.app), [1, 1]);
+    }
     assert!(
         stats["by_party"].as_array().unwrap().len() >= 8,
         "all parties appear: {}",
