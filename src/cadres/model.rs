@@ -118,9 +118,12 @@ impl From<CadreRow> for CadreViewRow {
 }
 
 /// Every stored column of a profile but the id, the ciphers and the timestamps; written on
-/// create (an edit writes a whole `CadreRow`, see `service::store_update`).
+/// create (an edit writes a whole `CadreRow`, see `service::store_update`). `None` is written as
+/// NULL, not as the column's default: SQLite has no `DEFAULT` in a row of values, so with
+/// defaults diesel wrote each row of a batch as a statement of its own, inside a savepoint, and
+/// each such statement left FTS5 a b-tree of its own (`db::merge_search_tables_after_load`).
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = cadres)]
+#[diesel(table_name = cadres, treat_none_as_default_value = false)]
 pub struct CadreColumns {
     pub name: String,
     pub former_name: Option<String>,

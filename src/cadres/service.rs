@@ -220,22 +220,31 @@ fn next_ids(conn: &mut DbConn, count: usize) -> Result<Vec<i64>, ApiError> {
 
 /// Inserts new cadres, active at version 1, with their protected fields encrypted and their
 /// tags: a statement for ids, one per [`NEW_CADRES_PER_STATEMENT`] rows and one for the tags.
-/// Returns their ids in order.
+/// Returns their ids in the order of `new`. The rows go in by name, each with the next id: FTS5
+/// writes out what it holds as a new b-tree whenever a rowid is not above the last one, so with
+/// both of SQLite's trigram tables' rowids ascending (`cadre_search` by id, `cadre_search_by_name`
+/// by name, then id) a batch leaves them one b-tree each, where rows in the order given left
+/// `cadre_search_by_name` one for about every other row (`db::merge_search_tables_after_load`).
 pub fn insert_new(
     conn: &mut DbConn,
     key: &DataKey,
     new: &[NewCadre],
 ) -> Result<Vec<i64>, ApiError> {
-    let ids = next_ids(conn, new.len())?;
+    let mut ids_in_name_order = next_ids(conn, new.len())?;
+    ids_in_name_order.sort_unstable();
+    let sort_keys: Vec<String> = new.iter().map(|n| pinyin_of(&n.profile.name)).collect();
+    let mut in_name_order: Vec<usize> = (0..new.len()).collect();
+    in_name_order.sort_by(|&a, &b| sort_keys[a].cmp(&sort_keys[b]));
+    let mut ids = vec![0; new.len()];
+    for (&row, &id) in in_name_order.iter().zip(&ids_in_name_order) {
+        ids[row] = id;
+    }
     let now = db::now();
-    for (ids, new) in ids
-        .chunks(NEW_CADRES_PER_STATEMENT)
-        .zip(new.chunks(NEW_CADRES_PER_STATEMENT))
-    {
-        let rows = ids
+    for rows in in_name_order.chunks(NEW_CADRES_PER_STATEMENT) {
+        let rows = rows
             .iter()
-            .zip(new)
-            .map(|(&id, new)| {
+            .map(|&row| {
+                let (id, new) = (ids[row], &new[row]);
                 let (id_cipher, phone_cipher) = ciphers(key, id, &new.profile)?;
                 Ok((
                     cadres::id.eq(id),
