@@ -187,7 +187,7 @@ pub struct NewCadre {
     pub unit_name: Option<String>,
 }
 
-/// Cadre rows written in one statement: about 30 bound values each, under both engines'
+/// Cadre rows written in one statement: 31 bound values each, under both engines'
 /// limits (SQLite 32,766, PostgreSQL 65,535).
 pub const NEW_CADRES_PER_STATEMENT: usize = 500;
 
@@ -223,8 +223,9 @@ fn next_ids(conn: &mut DbConn, count: usize) -> Result<Vec<i64>, ApiError> {
 /// Returns their ids in the order of `new`. The rows go in by name, each with the next id: FTS5
 /// writes out what it holds as a new b-tree whenever a rowid is not above the last one, so with
 /// both of SQLite's trigram tables' rowids ascending (`cadre_search` by id, `cadre_search_by_name`
-/// by name, then id) a batch leaves them one b-tree each, where rows in the order given left
-/// `cadre_search_by_name` one for about every other row (`db::merge_search_tables_after_load`).
+/// by name, then id) a call adds one b-tree to each (more only when FTS5's buffer fills), where
+/// rows in the order given left `cadre_search_by_name` one for about every other row
+/// (`db::merge_search_tables_after_load`).
 pub fn insert_new(
     conn: &mut DbConn,
     key: &DataKey,

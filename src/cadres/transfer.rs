@@ -713,7 +713,8 @@ pub fn import(
         conn,
         actor,
         Event::about("cadres.imported", "cadre", None)
-            .after(json!({"count": ids.len(), "first_id": ids.first(), "last_id": ids.last()})),
+            // The ids are in the file's order, not in the order they were given (by name).
+            .after(json!({"count": ids.len(), "first_id": ids.iter().min(), "last_id": ids.iter().max()})),
     )?;
     Ok(report)
 }

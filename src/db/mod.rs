@@ -391,7 +391,8 @@ pub fn refresh_statistics(conn: &mut DbConn) -> QueryResult<()> {
 
 /// After a load of `loaded` cadres, merges each of SQLite's FTS5 trigram tables into one b-tree
 /// when the load is at least a quarter of the register after it. FTS5 starts a new b-tree each
-/// time it writes out what statements added (a commit, a savepoint's end, a full buffer) and
+/// time it writes out what statements added (at a commit or a savepoint, when its buffer fills,
+/// or before a rowid not above the last) and
 /// merges them only four at a time, and a search reads each of its trigrams' lists in every one:
 /// after seeding 1,000,000 cadres ten of them made a pinyin's first page in name order about six
 /// times as slow as one (docs/performance.md, "SQLite's trigram tables merged"). Merging rewrites

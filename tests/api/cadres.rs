@@ -953,6 +953,22 @@ async fn a_large_import_merges_the_search_tables_and_a_small_one_does_not() {
             }
         }
     }
+    // Each import's audit record names the range of ids it gave, whatever their order.
+    let auditor = f.app.token_for(&f.admin, "auditor").await;
+    let events: Value = f
+        .app
+        .get_json("/audit/events?action=cadres.imported", &auditor)
+        .await;
+    let events = events["items"].as_array().unwrap();
+    assert_eq!(events.len(), 3);
+    for event in events {
+        let after = &event["after"];
+        let (first, last) = (after["first_id"].as_i64(), after["last_id"].as_i64());
+        assert_eq!(
+            last.unwrap() - first.unwrap() + 1,
+            after["count"].as_i64().unwrap()
+        );
+    }
 }
 
 /// How many b-trees each of SQLite's FTS5 trigram tables (`cadre_search`, `cadre_search_by_name`)
