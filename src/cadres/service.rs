@@ -233,9 +233,12 @@ pub fn insert_new(
 ) -> Result<Vec<i64>, ApiError> {
     let mut ids_in_name_order = next_ids(conn, new.len())?;
     ids_in_name_order.sort_unstable();
-    let sort_keys: Vec<String> = new.iter().map(|n| pinyin_of(&n.profile.name)).collect();
+    let stored: Vec<CadreColumns> = new
+        .iter()
+        .map(|new| columns(key, &new.profile, new.unit_name.as_deref()))
+        .collect();
     let mut in_name_order: Vec<usize> = (0..new.len()).collect();
-    in_name_order.sort_by(|&a, &b| sort_keys[a].cmp(&sort_keys[b]));
+    in_name_order.sort_by(|&a, &b| stored[a].sort_key.cmp(&stored[b].sort_key));
     let mut ids = vec![0; new.len()];
     for (&row, &id) in in_name_order.iter().zip(&ids_in_name_order) {
         ids[row] = id;
@@ -249,7 +252,7 @@ pub fn insert_new(
                 let (id_cipher, phone_cipher) = ciphers(key, id, &new.profile)?;
                 Ok((
                     cadres::id.eq(id),
-                    columns(key, &new.profile, new.unit_name.as_deref()),
+                    &stored[row],
                     cadres::id_number_cipher.eq(id_cipher),
                     cadres::phone_cipher.eq(phone_cipher),
                     cadres::status.eq("active"),
@@ -260,7 +263,7 @@ pub fn insert_new(
             })
             .collect::<Result<Vec<_>, ApiError>>()?;
         crate::on_engine!(&mut *conn, |native| diesel::insert_into(cadres::table)
-            .values(&rows)
+            .values(rows)
             .execute(native))
         .map_err(duplicate_id_number)?;
     }

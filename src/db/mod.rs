@@ -392,14 +392,13 @@ pub fn refresh_statistics(conn: &mut DbConn) -> QueryResult<()> {
 /// After a load of `loaded` cadres, merges each of SQLite's FTS5 trigram tables into one b-tree
 /// when the load is at least a quarter of the register after it. FTS5 starts a new b-tree each
 /// time it writes out what statements added (at a commit or a savepoint, when its buffer fills,
-/// or before a rowid not above the last) and
-/// merges them only four at a time, and a search reads each of its trigrams' lists in every one:
-/// after seeding 1,000,000 cadres ten of them made a pinyin's first page in name order about six
-/// times as slow as one (docs/performance.md, "SQLite's trigram tables merged"). Merging rewrites
-/// the tables at a cost their size sets (18 us a cadre, 18 s at 1,000,000), so after a quarter
-/// it costs at most 72 us a loaded cadre, under half of what importing one takes (about 170 us);
-/// smaller loads leave their b-trees to FTS5. PostgreSQL's trigram index has no such parts:
-/// nothing to do, not even the count.
+/// or before a rowid not above the last) and merges them only four at a time, and a search reads
+/// each of its trigrams' lists in every one: after seeding 1,000,000 cadres ten of them made a
+/// pinyin's first page in name order about six times as slow as one (docs/performance.md,
+/// "SQLite's trigram tables merged"). Merging rewrites the tables at a cost their size sets
+/// (18 us a cadre, 18 s at 1,000,000), so after a quarter it costs at most 72 us a loaded cadre,
+/// under half of what importing one takes (about 170 us); smaller loads leave their b-trees to
+/// FTS5. PostgreSQL's trigram index has no such parts: nothing to do, not even the count.
 pub fn merge_search_tables_after_load(conn: &mut DbConn, loaded: u64) -> QueryResult<()> {
     let DbConn::Sqlite(c) = conn else {
         return Ok(());
