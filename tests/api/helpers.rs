@@ -44,7 +44,10 @@ impl PgTestDatabase {
         let base = admin_url
             .rsplit_once('/')
             .map_or(admin_url, |(base, _)| base);
-        let url = format!("{base}/{name}");
+        // Without TLS: libpq's TLS state belongs to libcrypto, whose exit handlers crashed the
+        // test process once (SIGSEGV in libcrypto.so.3 as it exited) while the pools of finished
+        // tests still held TLS connections on their threads.
+        let url = format!("{base}/{name}?sslmode=disable");
         (
             PgTestDatabase {
                 admin_url: admin_url.to_owned(),

@@ -231,6 +231,7 @@ async fn a_database_that_goes_away_gives_503_and_the_service_recovers() {
             .database_url
             .rsplit('/')
             .next()
+            .and_then(|database| database.split('?').next())
             .unwrap()
             .to_owned();
         let mut control = PgConnection::establish(&admin_url).unwrap();
